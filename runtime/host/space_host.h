@@ -1,0 +1,66 @@
+// The host of a named space: accepts launchers on the space's socket, starts
+// their programs, reports each exit to its launcher and reclaims the slot.
+// One epoll loop on one long-lived thread (the thread that clones programs
+// must outlive them: PR_SET_PDEATHSIG follows the cloning thread).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "common/result.h"
+#include "common/unique_fd.h"
+#include "protocol/framing.h"
+#include "protocol/messages.h"
+#include "space/space.h"
+
+namespace tp {
+
+class SpaceHost {
+ public:
+  // Takes a bound, listening socket. Blocks SIGTERM/SIGINT/SIGHUP for the
+  // loop's signalfd.
+  static Result<std::unique_ptr<SpaceHost>> create(std::unique_ptr<Space> space, UniqueFd listener);
+  ~SpaceHost();
+
+  // Serves until SIGTERM (or SIGINT/SIGHUP): then it stops accepting, sends
+  // SIGTERM to every program, and returns once all have ended (a second
+  // signal sends SIGKILL).
+  int run();
+
+ private:
+  struct Connection {
+    UniqueFd sock;
+    proto::MessageAssembler assembler;
+    int program_pidfd = -1;  // the program this launcher waits for
+  };
+  struct Program {
+    LaunchedProgram launched;
+    int conn_fd = -1;  // -1 once its launcher is gone
+    uint64_t started_ms = 0;
+    std::string exec_path;
+    std::vector<std::string> argv;
+  };
+
+  SpaceHost(std::unique_ptr<Space> space, UniqueFd listener, UniqueFd epoll, UniqueFd signals);
+  void accept_all();
+  void on_connection(int fd);
+  void on_message(Connection& conn, proto::Received received);
+  void on_program_exit(int pidfd);
+  void on_signal();
+  void launch(Connection& conn, proto::LaunchRequest req, std::vector<UniqueFd> fds);
+  proto::PsReply ps() const;
+  void drop_connection(int fd);
+  void refuse(Connection& conn, const Error& error);
+  void watch(int fd, uint64_t tag);
+
+  std::unique_ptr<Space> space_;
+  UniqueFd listener_, epoll_, signals_;
+  std::unordered_map<int, Connection> conns_;
+  std::unordered_map<int, Program> programs_;  // by pidfd
+  bool stopping_ = false;
+  int stop_signals_ = 0;
+};
+
+}  // namespace tp

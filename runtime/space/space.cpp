@@ -1,0 +1,340 @@
+#include "space/space.h"
+
+#include <elf.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <linux/futex.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "common/errno_text.h"
+#include "elf/elf_image.h"
+#include "elf/file_view.h"
+#include "space/initial_stack.h"
+#include "space/segment_mapper.h"
+#include "space/slot_layout.h"
+#include "supervisor/seccomp_filter.h"
+#include "threadprocs/abi.h"
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+namespace tp {
+namespace {
+
+constexpr uint64_t kDefaultStack = 8ull << 20;
+constexpr uint64_t kTrampolineStack = 64ull << 10;  // below the initial stack, for the trampoline
+constexpr uint64_t kPlanBytes = align_up(sizeof(tp_child_plan), kPageSize);
+
+std::string fd_path(int fd) {
+  char link[64], target[4096];
+  snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+  ssize_t n = readlink(link, target, sizeof target - 1);
+  if (n <= 0) return "fd " + std::to_string(fd);
+  return std::string(target, size_t(n));
+}
+
+uint64_t host_ignored_signals() {
+  uint64_t mask = 0;
+  for (int sig = 1; sig <= 64; ++sig) {
+    struct sigaction sa;
+    if (sigaction(sig, nullptr, &sa) == 0 && sa.sa_handler == SIG_IGN) mask |= 1ull << (sig - 1);
+  }
+  return mask;
+}
+
+struct ReadImage {
+  elf::ElfImage image;
+  std::string name;
+};
+
+Result<ReadImage> read_image(int fd, std::string name) {
+  TP_ASSIGN_OR_RETURN(auto view, elf::FdFileView::open(fd, name));
+  TP_ASSIGN_OR_RETURN(auto image, elf::read_elf_image(view));
+  return ReadImage{std::move(image), std::move(name)};
+}
+
+// The program's stack size: the launcher's RLIMIT_STACK, as the kernel would use.
+uint64_t stack_rlimit(const LaunchSpec& spec) {
+  for (const auto& r : spec.rlimits)
+    if (r.resource == RLIMIT_STACK && r.cur != RLIM_INFINITY && r.cur > 0) return r.cur;
+  return kDefaultStack;
+}
+
+std::string comm_of(const std::string& exec_path) {
+  auto slash = exec_path.rfind('/');
+  return slash == std::string::npos ? exec_path : exec_path.substr(slash + 1);
+}
+
+const char* step_name(int step) {
+  switch (step) {
+    case TP_STEP_PDEATHSIG: return "prctl(PR_SET_PDEATHSIG)";
+    case TP_STEP_PARENT_GONE: return "the launching host ended before the program started";
+    case TP_STEP_SETSID: return "setsid";
+    case TP_STEP_STDIO: return "installing stdin/stdout/stderr";
+    case TP_STEP_CHDIR: return "changing to the working directory";
+    case TP_STEP_CLOSE_RANGE: return "close_range";
+    case TP_STEP_SIGNALS: return "setting signal dispositions";
+    case TP_STEP_NO_NEW_PRIVS: return "prctl(PR_SET_NO_NEW_PRIVS)";
+    case TP_STEP_SECCOMP: return "installing the memory supervisor's seccomp filter";
+    default: return "an unknown step";
+  }
+}
+
+// Releases the slot if a launch fails half-way.
+class SlotGuard {
+ public:
+  SlotGuard(Arena& arena, uint32_t slot) : arena_(arena), slot_(slot) {}
+  ~SlotGuard() {
+    if (armed_) (void)arena_.release(slot_);
+  }
+  void disarm() { armed_ = false; }
+
+ private:
+  Arena& arena_;
+  uint32_t slot_;
+  bool armed_ = true;
+};
+
+}  // namespace
+
+Status fence_program_break() {
+  uint64_t brk_now = reinterpret_cast<uint64_t>(sbrk(0));
+  uint64_t guard = align_up(brk_now, kPageSize);
+  void* got = mmap(reinterpret_cast<void*>(guard), kPageSize, PROT_NONE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+  if (got == MAP_FAILED) {
+    if (errno == EEXIST) return ok_status();  // something already fences it
+    return make_error("cannot map a guard page at the program break: " + errno_text(errno));
+  }
+  name_mapping(guard, kPageSize, "tp:brk-guard");
+  return ok_status();
+}
+
+Space::Space(std::string name, Arena arena, HostAuxv auxv, uint64_t host_ignored, SpaceOptions options)
+    : name_(std::move(name)),
+      arena_(std::move(arena)),
+      auxv_(std::move(auxv)),
+      host_ignored_(host_ignored),
+      options_(options) {}
+
+Result<std::unique_ptr<Space>> Space::create(std::string name, const ArenaConfig& config, SpaceOptions options) {
+  TP_TRY(fence_program_break());
+  TP_ASSIGN_OR_RETURN(auto arena, Arena::reserve(config));
+  TP_ASSIGN_OR_RETURN(auto auxv, read_host_auxv());
+  std::unique_ptr<Space> space(
+      new Space(std::move(name), std::move(arena), std::move(auxv), host_ignored_signals(), options));
+  if (options.supervise) {
+    uint64_t end = config.base + config.slot_size * config.slot_count;
+    TP_ASSIGN_OR_RETURN(auto filter, build_supervisor_filter({{config.base, end}}, TP_PLAN_MAX_FILTER));
+    for (const auto& insn : filter) space->filter_.push_back({insn.code, insn.jt, insn.jf, insn.k});
+    TP_ASSIGN_OR_RETURN(space->supervisors_, SupervisorPool::create(options.supervisor_threads));
+  }
+  return space;
+}
+
+Status Space::reclaim(LaunchedProgram& program) {
+  // The supervisor stops acting on the slot before the slot is reset.
+  if (program.supervisor) program.supervisor->detach_slot();
+  return arena_.release(program.slot);
+}
+
+Status Space::hand_over_listener(LaunchedProgram& program, uint64_t alloc_lo,
+                                 uint64_t alloc_hi, uint64_t brk_start, uint64_t brk_limit,
+                                 const std::vector<std::pair<uint64_t, uint64_t>>& in_use) {
+  tp_child_plan* plan = program.plan;
+  // Wait for the child's listener (or its death).
+  for (;;) {
+    if (__atomic_load_n(&plan->handshake, __ATOMIC_ACQUIRE) == TP_HANDSHAKE_LISTENER_READY) break;
+    struct timespec timeout{0, 20 * 1000 * 1000};
+    syscall(SYS_futex, &plan->handshake, FUTEX_WAIT_PRIVATE, 0, &timeout, nullptr, 0);
+    pollfd p{program.pidfd.get(), POLLIN, 0};
+    if (poll(&p, 1, 0) > 0) {
+      auto status = collect(program);
+      if (!status.ok()) return status.take_error();
+      return make_error("the program ended before its memory supervisor started");
+    }
+  }
+  UniqueFd listener(int(syscall(SYS_pidfd_getfd, program.pidfd.get(), plan->listener_fd, 0)));
+  int err = errno;
+  // Let the child go on either way; without a listener its trapped calls would fail.
+  if (!listener.valid()) {
+    syscall(SYS_pidfd_send_signal, program.pidfd.get(), SIGKILL, nullptr, 0);
+    __atomic_store_n(&plan->handshake, TP_HANDSHAKE_LISTENER_TAKEN, __ATOMIC_RELEASE);
+    (void)collect(program);
+    return make_error("cannot take the memory supervisor's listener from the program: " + errno_text(err));
+  }
+  __atomic_store_n(&plan->handshake, TP_HANDSHAKE_LISTENER_TAKEN, __ATOMIC_RELEASE);
+  syscall(SYS_futex, &plan->handshake, FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+
+  uint64_t lo = arena_.slot_base(program.slot), hi = arena_.slot_end(program.slot);
+  SlotState state(lo, hi, alloc_lo, alloc_hi, brk_start, brk_limit);
+  for (const auto& [start, end] : in_use) state.map.add(start, end - start);
+  UniqueFd pidfd(fcntl(program.pidfd.get(), F_DUPFD_CLOEXEC, 3));
+  TP_ASSIGN_OR_RETURN(program.supervisor, supervisors_->supervise(std::move(listener), std::move(pidfd), std::move(state)));
+  return ok_status();
+}
+
+Result<LaunchedProgram> Space::launch(const LaunchSpec& spec) {
+  if (spec.argv.empty()) return make_error(spec.exec_path + ": empty argument list", ExitCode::kNotExecutable);
+  TP_ASSIGN_OR_RETURN(ReadImage main, read_image(spec.image_fd, fd_path(spec.image_fd)));
+  if (main.image.kind == elf::ImageKind::kFixedExec)
+    return make_error(main.name + ": not position-independent; rebuild with -fPIE -pie",
+                      ExitCode::kNotExecutable);
+
+  UniqueFd interp_fd;
+  std::optional<ReadImage> interp;
+  if (main.image.interpreter) {
+    const std::string& path = *main.image.interpreter;
+    interp_fd.reset(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!interp_fd.valid())
+      return make_error(main.name + ": cannot open its interpreter " + path + ": " + errno_text(errno),
+                        errno == ENOENT ? ExitCode::kNotExecutable : ExitCode::kNotExecutable);
+    TP_ASSIGN_OR_RETURN(ReadImage i, read_image(interp_fd.get(), path));
+    if (i.image.kind != elf::ImageKind::kStaticPie)
+      return make_error(main.name + ": its interpreter " + path + " is a " + i.image.describe_kind() +
+                            ", not a self-contained shared object",
+                        ExitCode::kNotExecutable);
+    interp = std::move(i);
+  }
+
+  std::optional<uint32_t> slot = arena_.acquire();
+  if (!slot)
+    return make_error("space " + name_ + " is full (" + std::to_string(arena_.config().slot_count) + " slots)");
+  SlotGuard guard(arena_, *slot);
+  const uint64_t base = arena_.slot_base(*slot);
+  const std::string label = "tp:slot" + std::to_string(*slot);
+
+  // Room for the arguments, the trampoline and a usable stack even under a tiny ulimit -s.
+  uint64_t arg_limit = std::max<uint64_t>(stack_rlimit(spec) / 4, 128 << 10);
+  uint64_t stack_size = std::max<uint64_t>(stack_rlimit(spec), arg_limit + kTrampolineStack + (256 << 10));
+  stack_size = std::min<uint64_t>(stack_size, arena_.config().slot_size / 4);
+
+  SpanRequest image_span{main.image.span_start, main.image.span_end, main.image.max_align};
+  SpanRequest interp_span{};
+  if (interp) interp_span = {interp->image.span_start, interp->image.span_end, interp->image.max_align};
+  TP_ASSIGN_OR_RETURN(SlotLayout layout, plan_slot_layout(base, arena_.config().slot_size, image_span,
+                                                          interp ? &interp_span : nullptr, stack_size));
+
+  TP_TRY(map_segments(main.image, spec.image_fd, layout.image_bias, main.name, label + ":bss"));
+  if (interp) TP_TRY(map_segments(interp->image, interp_fd.get(), layout.interp_bias, interp->name, label + ":ld-bss"));
+  if (mmap(reinterpret_cast<void*>(layout.stack_low), layout.stack_top - layout.stack_low, PROT_READ | PROT_WRITE,
+           MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE | MAP_STACK, -1, 0) == MAP_FAILED)
+    return make_error("cannot map the stack of slot " + std::to_string(*slot) + ": " + errno_text(errno));
+  name_mapping(layout.stack_low, layout.stack_top - layout.stack_low, (label + ":stack").c_str());
+
+  StackInputs in{};
+  in.argv = &spec.argv;
+  in.env = &spec.env;
+  in.execfn = spec.exec_path;
+  in.host_auxv = &auxv_;
+  in.phdr = layout.image_bias + main.image.phdr_vaddr;
+  in.phent = sizeof(Elf64_Phdr);
+  in.phnum = main.image.phnum;
+  in.entry = layout.image_bias + main.image.entry;
+  in.interp_base = interp ? layout.interp_bias : 0;
+  in.extra = {{AT_TP_ABI_VERSION, TP_ABI_VERSION},
+              {AT_TP_SLOT_INDEX, *slot},
+              {AT_TP_SLOT_BASE, base},
+              {AT_TP_SLOT_SIZE, arena_.config().slot_size},
+              {AT_TP_ARENA_BASE, arena_.config().base},
+              {AT_TP_SLOT_COUNT, arena_.config().slot_count}};
+  if (getrandom(in.random.data(), in.random.size(), 0) != ssize_t(in.random.size()))
+    return make_error("getrandom failed: " + errno_text(errno));
+  TP_ASSIGN_OR_RETURN(BuiltStack stack, build_initial_stack(layout.stack_top, arg_limit, in));
+  if (stack.sp < layout.stack_low + kTrampolineStack + sizeof(tp_child_plan) + 256)
+    return make_error(spec.exec_path + ": arguments and environment do not fit the stack", ExitCode::kNotExecutable);
+  memcpy(reinterpret_cast<void*>(stack.sp), stack.bytes.data(), stack.bytes.size());
+
+  // The plan lives in the first page of the slot, which nothing of the
+  // program uses: what the trampoline reports there survives the program.
+  const uint64_t plan_addr = base;
+  if (mmap(reinterpret_cast<void*>(plan_addr), kPlanBytes, PROT_READ | PROT_WRITE,
+           MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED)
+    return make_error("cannot map the launch plan of slot " + std::to_string(*slot) + ": " + errno_text(errno));
+  name_mapping(plan_addr, kPlanBytes, (label + ":plan").c_str());
+  auto* plan = new (reinterpret_cast<void*>(plan_addr)) tp_child_plan{};
+  plan->entry = interp ? layout.interp_bias + interp->image.entry : in.entry;
+  plan->initial_sp = stack.sp;
+  for (int i = 0; i < 3; ++i) plan->stdio_src[i] = spec.stdio[i];
+  plan->cwd_fd = spec.cwd_fd;
+  plan->parent_pid = getpid();
+  plan->flags = spec.new_session ? TP_PLAN_NEW_SESSION : 0;
+  plan->umask = spec.umask & 0777;
+  for (const auto& r : spec.rlimits) {
+    if (plan->rlimit_count == TP_PLAN_MAX_RLIMITS) break;
+    plan->rlimits[plan->rlimit_count++] = {r.resource, 0, r.cur, r.max};
+  }
+  plan->blocked = spec.blocked;
+  plan->ignored = spec.ignored;
+  plan->defaulted = host_ignored_ & ~spec.ignored;
+  std::string comm = comm_of(spec.exec_path).substr(0, 15);
+  memcpy(plan->comm, comm.c_str(), comm.size() + 1);
+  plan->filter_len = uint32_t(filter_.size());
+  std::copy(filter_.begin(), filter_.end(), plan->filter);
+
+  int pidfd = -1;
+  clone_args args{};
+  args.flags = CLONE_VM | CLONE_PIDFD | CLONE_CLEAR_SIGHAND;
+  args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
+  args.exit_signal = SIGCHLD;
+  // The trampoline runs on the program's stack, below its initial frame.
+  args.stack = align_down(stack.sp - 256, 16) - kTrampolineStack;
+  args.stack_size = kTrampolineStack;
+
+  // The child starts with every signal blocked; the trampoline installs the
+  // launcher's mask as its last step.
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  long pid = tp_clone3(&args, sizeof args, plan);
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  if (pid < 0) return make_error("clone3 failed: " + errno_text(int(-pid)));
+
+  LaunchedProgram program;
+  program.pid = pid_t(pid);
+  program.pidfd.reset(pidfd);
+  program.slot = *slot;
+  program.plan = plan;
+  if (!filter_.empty()) {
+    // The break grows up from the image's end; mappings go top-down below ld.so.
+    uint64_t image_high = align_up(layout.image_bias + main.image.span_end, kPageSize);
+    uint64_t brk_limit = image_high + arena_.config().slot_size / 8;
+    uint64_t alloc_hi = interp ? layout.interp_bias + interp->image.span_start : layout.stack_low - kPageSize;
+    std::vector<std::pair<uint64_t, uint64_t>> in_use{
+        {plan_addr, plan_addr + kPlanBytes},
+        {layout.image_bias + main.image.span_start, image_high},
+        {layout.stack_low - kPageSize, layout.stack_top}};
+    if (interp)
+      in_use.push_back({layout.interp_bias + interp->image.span_start, layout.interp_bias + interp->image.span_end});
+    auto handed = hand_over_listener(program, brk_limit, alloc_hi, image_high, brk_limit, in_use);
+    if (!handed.ok()) return handed.take_error();  // the guard releases the slot
+  }
+  guard.disarm();
+  return program;
+}
+
+Result<ExitStatus> Space::collect(LaunchedProgram& program) {
+  siginfo_t info{};
+  for (;;) {
+    if (waitid(idtype_t(P_PIDFD), id_t(program.pidfd.get()), &info, WEXITED) == 0) break;
+    if (errno != EINTR) return make_error("waitid on program " + std::to_string(program.pid) + ": " + errno_text(errno));
+  }
+  ExitStatus status = exit_status_from(info);
+  if (!status.signaled && status.value == TP_PLAN_FAILURE_EXIT && program.plan && program.plan->failed_step != 0)
+    return make_error("cannot start the program: " + std::string(step_name(program.plan->failed_step)) + ": " +
+                      errno_text(program.plan->failed_errno));
+  return status;
+}
+
+}  // namespace tp

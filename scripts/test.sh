@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs every test:
+#   1. g++ -Werror build: unit tests, integration tests (real programs through tp-run)
+#   2. the same under AddressSanitizer + UndefinedBehaviorSanitizer
+#   3. libFuzzer smoke runs (clang) of every parser of untrusted input
+# Environment: TP_FUZZ_SECONDS (default 15) per fuzzer; TP_TEST_STAGES to pick
+# stages (default "release asan fuzz").
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh
+
+stages=${TP_TEST_STAGES:-release asan fuzz}
+fuzz_seconds=${TP_FUZZ_SECONDS:-15}
+start=$(date +%s)
+stage() { echo; echo "=== $* ($(( $(date +%s) - start )) s)"; }
+
+for s in $stages; do
+  case $s in
+    release)
+      stage "release build (g++, -Werror)"
+      cmake -S . -B build-test -DTP_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+      cmake --build build-test -j2
+      stage "release tests"
+      ctest --test-dir build-test --output-on-failure -j2
+      ;;
+    asan)
+      stage "ASan+UBSan build"
+      cmake -S . -B build-asan -DTP_WERROR=ON -DTP_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+      cmake --build build-asan -j2
+      stage "ASan+UBSan tests"
+      ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+        ctest --test-dir build-asan --output-on-failure -j2 -LE soak
+      ;;
+    fuzz)
+      stage "fuzzers (clang, libFuzzer + ASan + UBSan)"
+      cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
+        -DTP_BUILD_FUZZERS=ON -DTP_BUILD_SAMPLES=OFF -DTP_WERROR=ON -DTP_FUZZ_SECONDS="$fuzz_seconds" >/dev/null
+      cmake --build build-fuzz -j2 --target tp_fuzzers
+      stage "fuzz smoke runs (${fuzz_seconds} s each)"
+      ctest --test-dir build-fuzz --output-on-failure -L fuzz
+      ;;
+    *) echo "test.sh: unknown stage '$s' (use release, asan, fuzz)" >&2; exit 2 ;;
+  esac
+done
+stage "all stages passed: $stages"
