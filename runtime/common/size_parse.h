@@ -27,9 +27,9 @@ inline Result<uint64_t> parse_size(std::string_view text, std::string_view what)
   unsigned shift = 0;
   if (suffix.empty() || suffix == "B") shift = 0;
   else if (suffix == "K" || suffix == "KiB" || suffix == "k") shift = 10;
-  else if (suffix == "M" || suffix == "MiB") shift = 20;
-  else if (suffix == "G" || suffix == "GiB") shift = 30;
-  else if (suffix == "T" || suffix == "TiB") shift = 40;
+  else if (suffix == "M" || suffix == "MiB" || suffix == "m") shift = 20;
+  else if (suffix == "G" || suffix == "GiB" || suffix == "g") shift = 30;
+  else if (suffix == "T" || suffix == "TiB" || suffix == "t") shift = 40;
   else return fail();
   if (shift && value > (UINT64_MAX >> shift)) return fail();
   return value << shift;

@@ -1,6 +1,7 @@
 // Finds what to run the way execvp(3) and execve(2) would: a PATH search for
-// a bare name, `#!` interpreters (up to 4 levels, as the kernel), and
+// a bare name, `#!` interpreters , and
 // /bin/sh for a text file with no `#!` (execvp's ENOEXEC fallback).
+// `#!` chains: 5 levels, as Linux 6.x allows.
 #pragma once
 
 #include <string>

@@ -1,6 +1,6 @@
-/* count_args: prints argc and an FNV-1a 64 checksum over the bytes of argv[1..], each
- * with its terminating NUL (so where one argument ends and the next begins counts too).
- * argv[0] is left out: tp-run and a native run may name the program differently. */
+/* count_args: prints argc and an FNV-1a 64 checksum over the bytes of every argv entry,
+ * argv[0] included, each with its terminating NUL (so where one argument ends and the
+ * next begins counts too). */
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -8,7 +8,7 @@
 int main(int argc, char **argv) {
   uint64_t hash = 0xcbf29ce484222325ull;
   uint64_t bytes = 0;
-  for (int i = 1; i < argc; ++i) {
+  for (int i = 0; i < argc; ++i) {
     const unsigned char *p = (const unsigned char *)argv[i];
     do {
       hash = (hash ^ *p) * 0x100000001b3ull;
