@@ -13,6 +13,7 @@
 
 #include "common/errno_text.h"
 #include "host/event_log.h"
+#include "host/slot_usage.h"
 #include "protocol/channel.h"
 
 namespace tp {
@@ -144,6 +145,8 @@ void SpaceHost::on_message(Connection& conn, proto::Received received) {
       return;
     }
     launch(conn, std::move(*req), std::move(received.fds));
+  } else if (const auto* rel = std::get_if<proto::ReleaseRequest>(&received.msg)) {
+    release(conn, rel->slot);
   } else if (std::holds_alternative<proto::PsRequest>(received.msg)) {
     if (auto st = proto::send_message(conn.sock.get(), ps()); !st.ok()) drop_connection(conn.sock.get());
   } else {
@@ -172,6 +175,7 @@ void SpaceHost::launch(Connection& conn, proto::LaunchRequest req, std::vector<U
   spec.umask = req.umask;
   for (const auto& r : req.rlimits) spec.rlimits.push_back({r.resource, r.cur, r.max});
   spec.new_session = true;
+  spec.private_heap = req.flags & proto::LaunchRequest::kPrivateHeap;
 
   auto launched = space_->launch(spec);
   if (!launched.ok()) {
@@ -185,7 +189,8 @@ void SpaceHost::launch(Connection& conn, proto::LaunchRequest req, std::vector<U
                                   std::span<const int>(&pidfd, 1));
   log_event("launched " + req.exec_path + " as pid " + std::to_string(program.pid) + " in slot " +
             std::to_string(program.slot));
-  Program record{std::move(program), conn_fd, now_ms(), std::move(req.exec_path), std::move(req.argv)};
+  Program record{std::move(program), conn_fd, now_ms(), std::move(req.exec_path), std::move(req.argv),
+                 (req.flags & proto::LaunchRequest::kKeepSlot) != 0};
   programs_.emplace(pidfd, std::move(record));
   watch(pidfd, tag(kProgram, pidfd));
   conn.program_pidfd = pidfd;
@@ -210,9 +215,30 @@ void SpaceHost::on_program_exit(int pidfd) {
     if (auto c = conns_.find(p.conn_fd); c != conns_.end()) c->second.program_pidfd = -1;
   }
   log_event(what + (status.ok() ? " " + describe(*status) : " failed: " + status.error().message));
-  if (auto st = space_->reclaim(p.launched); !st.ok()) log_event("reclaim: " + st.error().message);
   epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, pidfd, nullptr);
+  if (p.keep) {
+    // Its memory stays for others to read until tp-space release (or the space stops).
+    if (p.launched.supervisor) p.launched.supervisor->detach_slot();
+    log_event("keeping slot " + std::to_string(p.launched.slot) + " of " + what);
+    uint32_t slot = p.launched.slot;
+    p.launched.pidfd.reset();
+    kept_.emplace(slot, Kept{std::move(p), now_ms()});
+  } else if (auto st = space_->reclaim(p.launched); !st.ok()) {
+    log_event("reclaim: " + st.error().message);
+  }
   programs_.erase(it);
+}
+
+void SpaceHost::release(Connection& conn, uint32_t slot) {
+  auto it = kept_.find(slot);
+  if (it == kept_.end()) {
+    refuse(conn, make_error("slot " + std::to_string(slot) + " of space " + space_->name() + " is not kept"));
+    return;
+  }
+  auto st = space_->reclaim(it->second.program.launched);
+  log_event("released kept slot " + std::to_string(slot) + (st.ok() ? "" : ": " + st.error().message));
+  kept_.erase(it);
+  if (!proto::send_message(conn.sock.get(), ps()).ok()) drop_connection(conn.sock.get());
 }
 
 void SpaceHost::drop_connection(int fd) {
@@ -253,16 +279,26 @@ proto::PsReply SpaceHost::ps() const {
   reply.slot_size = space_->arena().config().slot_size;
   reply.arena_base = space_->arena().config().base;
   uint64_t now = now_ms();
-  for (const auto& [pidfd, p] : programs_) {
+  const ArenaConfig& c = space_->arena().config();
+  std::vector<SlotUsage> usage = measure_slots(c.base, c.slot_size, c.slot_count);
+  auto entry = [&](const Program& p, const char* state, uint32_t pid) {
     proto::PsEntry e;
     e.slot = p.launched.slot;
-    e.pid = uint32_t(p.launched.pid);
-    e.state = "running";
+    e.pid = pid;
+    e.state = state;
     e.uptime_ms = now - p.started_ms;
     e.program = p.exec_path;
     e.args.assign(p.argv.begin() + (p.argv.empty() ? 0 : 1), p.argv.end());  // argv[1..]
+    e.mapped_bytes = usage[p.launched.slot].mapped;
+    e.resident_bytes = usage[p.launched.slot].resident;
+    std::string flags = p.launched.shared_heap ? "shared-heap" : "private-heap";
+    if (p.launched.fixed_hi) flags += ",fixed-address";
+    if (p.keep) flags += ",keep";
+    e.flags = flags;
     reply.entries.push_back(std::move(e));
-  }
+  };
+  for (const auto& [pidfd, p] : programs_) entry(p, "running", uint32_t(p.launched.pid));
+  for (const auto& [slot, k] : kept_) entry(k.program, "kept", 0);
   std::sort(reply.entries.begin(), reply.entries.end(),
             [](const proto::PsEntry& a, const proto::PsEntry& b) { return a.slot < b.slot; });
   return reply;

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <map>
 #include <unordered_map>
 
 #include "common/result.h"
@@ -41,6 +42,12 @@ class SpaceHost {
     uint64_t started_ms = 0;
     std::string exec_path;
     std::vector<std::string> argv;
+    bool keep = false;  // tp-run --keep: the slot outlives the program
+  };
+  // A slot kept after its program ended, until tp-space release or the space stops.
+  struct Kept {
+    Program program;
+    uint64_t exited_ms = 0;
   };
 
   SpaceHost(std::unique_ptr<Space> space, UniqueFd listener, UniqueFd epoll, UniqueFd signals);
@@ -50,6 +57,7 @@ class SpaceHost {
   void on_program_exit(int pidfd);
   void on_signal();
   void launch(Connection& conn, proto::LaunchRequest req, std::vector<UniqueFd> fds);
+  void release(Connection& conn, uint32_t slot);
   proto::PsReply ps() const;
   void drop_connection(int fd);
   void refuse(Connection& conn, const Error& error);
@@ -59,6 +67,7 @@ class SpaceHost {
   UniqueFd listener_, epoll_, signals_;
   std::unordered_map<int, Connection> conns_;
   std::unordered_map<int, Program> programs_;  // by pidfd
+  std::map<uint32_t, Kept> kept_;              // by slot
   bool stopping_ = false;
   int stop_signals_ = 0;
 };

@@ -52,7 +52,8 @@ struct Rlimit {
 struct LaunchRequest {
   static constexpr uint32_t kVerbose = 1u << 0;
   static constexpr uint32_t kKeepSlot = 1u << 1;
-  static constexpr uint32_t kAllFlags = kVerbose | kKeepSlot;
+  static constexpr uint32_t kPrivateHeap = 1u << 2;  // not the space's shared allocator
+  static constexpr uint32_t kAllFlags = kVerbose | kKeepSlot | kPrivateHeap;
   static constexpr uint32_t kStdioAll = 0x7;
 
   uint32_t flags = 0;

@@ -21,6 +21,7 @@
 #include "elf/file_view.h"
 #include "space/initial_stack.h"
 #include "space/segment_mapper.h"
+#include "space/space_allocator.h"
 #include "space/slot_layout.h"
 #include "supervisor/seccomp_filter.h"
 #include "threadprocs/abi.h"
@@ -53,15 +54,32 @@ uint64_t host_ignored_signals() {
   return mask;
 }
 
-struct ReadImage {
-  elf::ElfImage image;
-  std::string name;
+std::string hex_range(const elf::ElfImage& e) {
+  char buf[64];
+  snprintf(buf, sizeof buf, "[%#llx, %#llx)", static_cast<unsigned long long>(e.span_start),
+           static_cast<unsigned long long>(e.span_end));
+  return buf;
+}
+
+// Unmaps a fixed image's reserved range if the launch fails after reserving it.
+class FixedImageGuard {
+ public:
+  FixedImageGuard(uint64_t lo, uint64_t hi) : lo_(lo), hi_(hi) {}
+  ~FixedImageGuard() {
+    if (armed_) munmap(reinterpret_cast<void*>(lo_), hi_ - lo_);
+  }
+  void arm() { armed_ = true; }
+  void disarm() { armed_ = false; }
+
+ private:
+  uint64_t lo_, hi_;
+  bool armed_ = false;
 };
 
-Result<ReadImage> read_image(int fd, std::string name) {
+Result<ReadImageRef> read_image(int fd, std::string name) {
   TP_ASSIGN_OR_RETURN(auto view, elf::FdFileView::open(fd, name));
   TP_ASSIGN_OR_RETURN(auto image, elf::read_elf_image(view));
-  return ReadImage{std::move(image), std::move(name)};
+  return ReadImageRef{std::move(image), std::move(name)};
 }
 
 // The program's stack size: the launcher's RLIMIT_STACK, as the kernel would use.
@@ -135,9 +153,7 @@ Result<std::unique_ptr<Space>> Space::create(std::string name, const ArenaConfig
   std::unique_ptr<Space> space(
       new Space(std::move(name), std::move(arena), std::move(auxv), host_ignored_signals(), options));
   if (options.supervise) {
-    uint64_t end = config.base + config.slot_size * config.slot_count;
-    TP_ASSIGN_OR_RETURN(auto filter, build_supervisor_filter({{config.base, end}}, TP_PLAN_MAX_FILTER));
-    for (const auto& insn : filter) space->filter_.push_back({insn.code, insn.jt, insn.jf, insn.k});
+    TP_ASSIGN_OR_RETURN(space->filter_, space->make_filter(std::nullopt));
     TP_ASSIGN_OR_RETURN(space->supervisors_, SupervisorPool::create(options.supervisor_threads));
   }
   return space;
@@ -146,7 +162,38 @@ Result<std::unique_ptr<Space>> Space::create(std::string name, const ArenaConfig
 Status Space::reclaim(LaunchedProgram& program) {
   // The supervisor stops acting on the slot before the slot is reset.
   if (program.supervisor) program.supervisor->detach_slot();
+  if (program.fixed_hi > program.fixed_lo) {
+    munmap(reinterpret_cast<void*>(program.fixed_lo), program.fixed_hi - program.fixed_lo);
+    fixed_images_.erase(program.fixed_lo);
+    program.fixed_lo = program.fixed_hi = 0;
+  }
   return arena_.release(program.slot);
+}
+
+Result<std::vector<tp_bpf_insn>> Space::make_filter(std::optional<std::pair<uint64_t, uint64_t>> extra) const {
+  const ArenaConfig& c = arena_.config();
+  std::vector<IpRange> ranges{{c.base, c.base + c.slot_size * c.slot_count}};
+  if (extra) ranges.push_back({extra->first, extra->second});
+  TP_ASSIGN_OR_RETURN(auto insns, build_supervisor_filter(ranges, TP_PLAN_MAX_FILTER));
+  std::vector<tp_bpf_insn> out;
+  for (const auto& insn : insns) out.push_back({insn.code, insn.jt, insn.jf, insn.k});
+  return out;
+}
+
+Status Space::check_fixed_range(const ReadImageRef& image) const {
+  const elf::ElfImage& e = image.image;
+  const ArenaConfig& c = arena_.config();
+  uint64_t arena_end = c.base + c.slot_size * c.slot_count;
+  if (e.span_start < arena_end && e.span_end > c.base)
+    return make_error(image.name + ": its fixed address range " + hex_range(e) + " lies inside the space's arena",
+                      ExitCode::kNotExecutable);
+  for (const auto& [lo, f] : fixed_images_)
+    if (e.span_start < f.hi && e.span_end > lo)
+      return make_error(image.name + ": cannot load it at its fixed address " + hex_range(e) + ": " + f.name +
+                            " (pid " + std::to_string(f.pid) + ", slot " + std::to_string(f.slot) +
+                            ") holds that range; a fixed-address program runs once per space at a time",
+                        ExitCode::kNotExecutable);
+  return ok_status();
 }
 
 Status Space::hand_over_listener(LaunchedProgram& program, uint64_t alloc_lo,
@@ -187,20 +234,19 @@ Status Space::hand_over_listener(LaunchedProgram& program, uint64_t alloc_lo,
 
 Result<LaunchedProgram> Space::launch(const LaunchSpec& spec) {
   if (spec.argv.empty()) return make_error(spec.exec_path + ": empty argument list", ExitCode::kNotExecutable);
-  TP_ASSIGN_OR_RETURN(ReadImage main, read_image(spec.image_fd, fd_path(spec.image_fd)));
-  if (main.image.kind == elf::ImageKind::kFixedExec)
-    return make_error(main.name + ": not position-independent; rebuild with -fPIE -pie",
-                      ExitCode::kNotExecutable);
+  TP_ASSIGN_OR_RETURN(ReadImageRef main, read_image(spec.image_fd, fd_path(spec.image_fd)));
+  const bool fixed = main.image.kind == elf::ImageKind::kFixedExec;
+  if (fixed) TP_TRY(check_fixed_range(main));
 
   UniqueFd interp_fd;
-  std::optional<ReadImage> interp;
+  std::optional<ReadImageRef> interp;
   if (main.image.interpreter) {
     const std::string& path = *main.image.interpreter;
     interp_fd.reset(open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!interp_fd.valid())
       return make_error(main.name + ": cannot open its interpreter " + path + ": " + errno_text(errno),
                         errno == ENOENT ? ExitCode::kNotExecutable : ExitCode::kNotExecutable);
-    TP_ASSIGN_OR_RETURN(ReadImage i, read_image(interp_fd.get(), path));
+    TP_ASSIGN_OR_RETURN(ReadImageRef i, read_image(interp_fd.get(), path));
     if (i.image.kind != elf::ImageKind::kStaticPie)
       return make_error(main.name + ": its interpreter " + path + " is a " + i.image.describe_kind() +
                             ", not a self-contained shared object",
@@ -220,28 +266,48 @@ Result<LaunchedProgram> Space::launch(const LaunchSpec& spec) {
   uint64_t stack_size = std::max<uint64_t>(stack_rlimit(spec), arg_limit + kTrampolineStack + (256 << 10));
   stack_size = std::min<uint64_t>(stack_size, arena_.config().slot_size / 4);
 
+  // A fixed-address image lies at its link address, outside the slot; the
+  // slot still holds everything else (its break starts where an image would).
   SpanRequest image_span{main.image.span_start, main.image.span_end, main.image.max_align};
+  if (fixed) image_span = {0, 0, kPageSize};
   SpanRequest interp_span{};
   if (interp) interp_span = {interp->image.span_start, interp->image.span_end, interp->image.max_align};
   TP_ASSIGN_OR_RETURN(SlotLayout layout, plan_slot_layout(base, arena_.config().slot_size, image_span,
                                                           interp ? &interp_span : nullptr, stack_size));
 
-  TP_TRY(map_segments(main.image, spec.image_fd, layout.image_bias, main.name, label + ":bss"));
+  const uint64_t image_bias = fixed ? 0 : layout.image_bias;
+  FixedImageGuard fixed_guard(fixed ? main.image.span_start : 0, fixed ? main.image.span_end : 0);
+  if (fixed) {
+    // Reserve the link-time range first: MAP_FIXED_NOREPLACE fails instead of clobbering the host.
+    void* want = reinterpret_cast<void*>(main.image.span_start);
+    if (mmap(want, main.image.span_end - main.image.span_start, PROT_NONE,
+             MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0) != want)
+      return make_error(main.name + ": cannot load it at its fixed address " + hex_range(main.image) +
+                            ": the range is in use in the space's host",
+                        ExitCode::kNotExecutable);
+    fixed_guard.arm();
+  }
+  TP_TRY(map_segments(main.image, spec.image_fd, image_bias, main.name, label + ":bss"));
   if (interp) TP_TRY(map_segments(interp->image, interp_fd.get(), layout.interp_bias, interp->name, label + ":ld-bss"));
   if (mmap(reinterpret_cast<void*>(layout.stack_low), layout.stack_top - layout.stack_low, PROT_READ | PROT_WRITE,
            MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE | MAP_STACK, -1, 0) == MAP_FAILED)
     return make_error("cannot map the stack of slot " + std::to_string(*slot) + ": " + errno_text(errno));
   name_mapping(layout.stack_low, layout.stack_top - layout.stack_low, (label + ":stack").c_str());
 
+  // Dynamically linked programs share the space's allocator (cross-program free).
+  const bool shared_heap = interp && !spec.private_heap && !options_.allocator_preload.empty();
+  std::vector<std::string> env_with_allocator;
+  if (shared_heap) env_with_allocator = with_space_allocator(spec.env, options_.allocator_preload);
+
   StackInputs in{};
   in.argv = &spec.argv;
-  in.env = &spec.env;
+  in.env = shared_heap ? &env_with_allocator : &spec.env;
   in.execfn = spec.exec_path;
   in.host_auxv = &auxv_;
-  in.phdr = layout.image_bias + main.image.phdr_vaddr;
+  in.phdr = image_bias + main.image.phdr_vaddr;
   in.phent = sizeof(Elf64_Phdr);
   in.phnum = main.image.phnum;
-  in.entry = layout.image_bias + main.image.entry;
+  in.entry = image_bias + main.image.entry;
   in.interp_base = interp ? layout.interp_bias : 0;
   in.extra = {{AT_TP_ABI_VERSION, TP_ABI_VERSION},
               {AT_TP_SLOT_INDEX, *slot},
@@ -280,8 +346,14 @@ Result<LaunchedProgram> Space::launch(const LaunchSpec& spec) {
   plan->defaulted = host_ignored_ & ~spec.ignored;
   std::string comm = comm_of(spec.exec_path).substr(0, 15);
   memcpy(plan->comm, comm.c_str(), comm.size() + 1);
-  plan->filter_len = uint32_t(filter_.size());
-  std::copy(filter_.begin(), filter_.end(), plan->filter);
+  std::vector<tp_bpf_insn> own_filter;
+  if (fixed && options_.supervise) {
+    // This program's own code also lies outside the arena: supervise that range too.
+    TP_ASSIGN_OR_RETURN(own_filter, make_filter(std::make_pair(main.image.span_start, main.image.span_end)));
+  }
+  const std::vector<tp_bpf_insn>& filter = fixed ? own_filter : filter_;
+  plan->filter_len = uint32_t(filter.size());
+  std::copy(filter.begin(), filter.end(), plan->filter);
 
   int pidfd = -1;
   clone_args args{};
@@ -306,21 +378,31 @@ Result<LaunchedProgram> Space::launch(const LaunchSpec& spec) {
   program.pidfd.reset(pidfd);
   program.slot = *slot;
   program.plan = plan;
-  if (!filter_.empty()) {
+  program.shared_heap = shared_heap;
+  if (fixed) {
+    program.fixed_lo = main.image.span_start;
+    program.fixed_hi = main.image.span_end;
+    fixed_images_[program.fixed_lo] = {program.fixed_hi, *slot, program.pid, main.name};
+  }
+  if (!filter.empty()) {
     // The break grows up from the image's end; mappings go top-down below ld.so.
-    uint64_t image_high = align_up(layout.image_bias + main.image.span_end, kPageSize);
+    uint64_t image_high = fixed ? layout.image_bias : align_up(layout.image_bias + main.image.span_end, kPageSize);
     uint64_t brk_limit = image_high + arena_.config().slot_size / 8;
     uint64_t alloc_hi = interp ? layout.interp_bias + interp->image.span_start : layout.stack_low - kPageSize;
     std::vector<std::pair<uint64_t, uint64_t>> in_use{
         {plan_addr, plan_addr + kPlanBytes},
-        {layout.image_bias + main.image.span_start, image_high},
+        {fixed ? image_high : layout.image_bias + main.image.span_start, image_high},
         {layout.stack_low - kPageSize, layout.stack_top}};
     if (interp)
       in_use.push_back({layout.interp_bias + interp->image.span_start, layout.interp_bias + interp->image.span_end});
     auto handed = hand_over_listener(program, brk_limit, alloc_hi, image_high, brk_limit, in_use);
-    if (!handed.ok()) return handed.take_error();  // the guard releases the slot
+    if (!handed.ok()) {
+      fixed_images_.erase(program.fixed_lo);
+      return handed.take_error();  // the guards release the slot and the fixed range
+    }
   }
   guard.disarm();
+  fixed_guard.disarm();
   return program;
 }
 

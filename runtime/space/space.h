@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <array>
+#include <map>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -14,6 +15,7 @@
 
 #include "common/result.h"
 #include "common/unique_fd.h"
+#include "elf/elf_image.h"
 #include "space/arena.h"
 #include "space/child_plan.h"
 #include "space/exit_status.h"
@@ -40,6 +42,7 @@ struct LaunchSpec {
   uint32_t umask = 022;
   std::vector<RlimitSpec> rlimits;
   bool new_session = false;         // setsid(): programs of a named space
+  bool private_heap = false;        // do not give it the space's shared allocator
 };
 
 struct LaunchedProgram {
@@ -48,12 +51,23 @@ struct LaunchedProgram {
   uint32_t slot = 0;
   tp_child_plan* plan = nullptr;  // inside the slot; valid until it is reclaimed
   std::unique_ptr<Supervisor> supervisor;  // null for an unsupervised program
+  uint64_t fixed_lo = 0, fixed_hi = 0;      // a fixed-address (ET_EXEC) image, outside the slot
+  bool shared_heap = false;                 // it allocates with the space's allocator
+};
+
+// A validated image and the name messages give it.
+struct ReadImageRef {
+  elf::ElfImage image;
+  std::string name;
 };
 
 struct SpaceOptions {
   // Place every mapping of every program in its slot (the memory supervisor).
   bool supervise = true;
   unsigned supervisor_threads = 4;
+  // LD_PRELOAD value that gives dynamically linked programs the space's
+  // allocator (locate_space_allocator); empty: every program has its own heap.
+  std::string allocator_preload;
 };
 
 class Space {
@@ -77,6 +91,10 @@ class Space {
 
  private:
   Space(std::string name, Arena arena, HostAuxv auxv, uint64_t host_ignored, SpaceOptions options);
+  Result<std::vector<tp_bpf_insn>> make_filter(std::optional<std::pair<uint64_t, uint64_t>> extra) const;
+  // A fixed-address image needs its link-time range: refuses when the arena or
+  // another program of the space holds it.
+  Status check_fixed_range(const ReadImageRef& image) const;
   Status hand_over_listener(LaunchedProgram& program, uint64_t alloc_lo,
                             uint64_t alloc_hi, uint64_t brk_start, uint64_t brk_limit,
                             const std::vector<std::pair<uint64_t, uint64_t>>& in_use);
@@ -87,6 +105,13 @@ class Space {
   SpaceOptions options_;
   std::vector<tp_bpf_insn> filter_;  // the supervisor's filter for this arena
   std::unique_ptr<SupervisorPool> supervisors_;
+  struct FixedImage {
+    uint64_t hi;
+    uint32_t slot;
+    pid_t pid;
+    std::string name;
+  };
+  std::map<uint64_t, FixedImage> fixed_images_;  // by start address
 };
 
 // Maps a guard page at the current program break. All tasks of an mm share one

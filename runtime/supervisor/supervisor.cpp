@@ -24,6 +24,8 @@
 namespace tp {
 namespace {
 
+constexpr unsigned kMaxWorkers = 64;
+
 bool same_mm(pid_t tid) {
   // 0: the caller uses the host's mm: the threadproc itself (or its vfork child).
   return syscall(SYS_kcmp, getpid(), tid, KCMP_VM, 0, 0) == 0;
@@ -74,6 +76,9 @@ size_t notif_size(bool resp) {
 }  // namespace
 
 Result<std::unique_ptr<SupervisorPool>> SupervisorPool::create(unsigned workers) {
+  if (workers == 0 || workers > kMaxWorkers)
+    return make_error("the memory supervisor needs 1 to " + std::to_string(kMaxWorkers) + " threads, not " +
+                      std::to_string(workers));
   std::unique_ptr<SupervisorPool> pool(new SupervisorPool());
   pool->epoll_.reset(epoll_create1(EPOLL_CLOEXEC));
   pool->wake_.reset(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));

@@ -21,6 +21,7 @@
 #include "launcher/space_client.h"
 #include "protocol/channel.h"
 #include "space/space.h"
+#include "space/space_allocator.h"
 
 extern char** environ;
 
@@ -30,6 +31,8 @@ namespace {
 struct Options {
   std::string space;
   bool verbose = false;
+  bool keep = false;
+  bool private_heap = false;
   uint32_t slots = 0;
   std::string slot_size;
   std::vector<std::string> command;
@@ -58,12 +61,16 @@ Result<ArenaConfig> arena_config(const Options& o) {
 
 Result<ExitStatus> run_private(const Options& o, const LauncherState& state, ResolvedProgram program) {
   TP_ASSIGN_OR_RETURN(ArenaConfig config, arena_config(o));
-  TP_ASSIGN_OR_RETURN(std::unique_ptr<Space> space, Space::create("private", config));
+  if (o.keep) return make_error("--keep needs --space: a private space ends with its program");
+  SpaceOptions options;
+  TP_ASSIGN_OR_RETURN(options.allocator_preload, locate_space_allocator(own_directory()));
+  TP_ASSIGN_OR_RETURN(std::unique_ptr<Space> space, Space::create("private", config, options));
   LaunchSpec spec;
   spec.image_fd = program.image_fd.get();
   spec.exec_path = program.exec_path;
   spec.argv = std::move(program.argv);
   spec.env = environment();
+  spec.private_heap = o.private_heap;
   apply_launcher_state(state, spec);
   TP_ASSIGN_OR_RETURN(LaunchedProgram launched, space->launch(spec));
   program.image_fd.reset();
@@ -84,7 +91,8 @@ Result<ExitStatus> run_in_space(const Options& o, const LauncherState& state, Re
   UniqueFd cwd(open(".", O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!cwd.valid()) return make_error("cannot open the current directory: " + errno_text(errno));
   proto::LaunchRequest req;
-  req.flags = o.verbose ? proto::LaunchRequest::kVerbose : 0;
+  req.flags = (o.verbose ? proto::LaunchRequest::kVerbose : 0) | (o.keep ? proto::LaunchRequest::kKeepSlot : 0) |
+              (o.private_heap ? proto::LaunchRequest::kPrivateHeap : 0);
   req.exec_path = program.exec_path;
   req.argv = std::move(program.argv);
   req.env = environment();
@@ -127,6 +135,10 @@ int run(int argc, char** argv) {
   app.add_option("--space", o.space, "Join the named space NAME (started in the background if needed)")
       ->option_text("NAME");
   app.add_flag("-v,--verbose", o.verbose, "Diagnostics on stderr");
+  app.add_flag("--keep", o.keep,
+               "Keep the program's memory after it exits, until 'tp-space release NAME SLOT' (named spaces)");
+  app.add_flag("--private-heap", o.private_heap,
+               "Do not give the program the space's shared allocator (its own malloc; no cross-program free)");
   app.add_option("--slots", o.slots, "Slots in a space this command creates")->option_text("N");
   app.add_option("--slot-size", o.slot_size, "Slot size in a space this command creates (e.g. 16G)")
       ->option_text("SIZE");

@@ -23,6 +23,7 @@
 #include "host/space_host.h"
 #include "launcher/space_client.h"
 #include "protocol/channel.h"
+#include "space/space_allocator.h"
 
 namespace tp {
 namespace {
@@ -101,7 +102,11 @@ int serve(const StartOptions& o, int report_fd) {
   }
   auto listener = listen_on(paths.socket);
   if (!listener.ok()) return fail_start(listener.error().message);
-  auto space = Space::create(o.name, config);
+  SpaceOptions options;
+  auto allocator = locate_space_allocator(own_directory());
+  if (!allocator.ok()) return fail_start("space " + o.name + ": " + allocator.error().message);
+  options.allocator_preload = *allocator;
+  auto space = Space::create(o.name, config, options);
   if (!space.ok()) return fail_start("space " + o.name + ": " + space.error().message);
   auto host = SpaceHost::create(std::move(space).value(), std::move(listener).value());
   if (!host.ok()) return fail_start(host.error().message);
@@ -203,6 +208,19 @@ std::string format_uptime(uint64_t ms) {
   return buf;
 }
 
+std::string format_bytes(uint64_t b) {
+  const char* units[] = {"B", "K", "M", "G", "T"};
+  double v = double(b);
+  int u = 0;
+  while (v >= 1024 && u < 4) {
+    v /= 1024;
+    ++u;
+  }
+  char buf[32];
+  snprintf(buf, sizeof buf, u == 0 ? "%.0f%s" : "%.1f%s", v, units[u]);
+  return buf;
+}
+
 std::string ps_json(const proto::PsReply& ps) {
   std::string out = "{\"space\":" + json_quote(ps.space_name) + ",\"slots\":" + std::to_string(ps.slot_count) +
                     ",\"slot_size\":" + std::to_string(ps.slot_size) + ",\"programs\":[";
@@ -211,7 +229,9 @@ std::string ps_json(const proto::PsReply& ps) {
     out += (i ? "," : "");
     out += "{\"slot\":" + std::to_string(e.slot) + ",\"pid\":" + std::to_string(e.pid) +
            ",\"state\":" + json_quote(e.state) + ",\"uptime_ms\":" + std::to_string(e.uptime_ms) +
-           ",\"program\":" + json_quote(e.program) + ",\"args\":[";
+           ",\"program\":" + json_quote(e.program) + ",\"mapped_bytes\":" + std::to_string(e.mapped_bytes) +
+           ",\"resident_bytes\":" + std::to_string(e.resident_bytes) + ",\"flags\":" + json_quote(e.flags) +
+           ",\"args\":[";
     for (size_t j = 0; j < e.args.size(); ++j) out += (j ? "," : "") + json_quote(e.args[j]);
     out += "]}";
   }
@@ -239,13 +259,15 @@ int ps(const std::string& name, bool json) {
     }
     return 0;
   }
-  printf("%-16s %5s %8s %-8s %9s  %s\n", "SPACE", "SLOT", "PID", "STATE", "UPTIME", "COMMAND");
+  printf("%-16s %5s %8s %-8s %9s %9s %9s  %s\n", "SPACE", "SLOT", "PID", "STATE", "UPTIME", "MAPPED", "RSS",
+         "COMMAND");
   for (const auto& r : replies) {
     for (const auto& e : r.entries) {
       std::string cmd = e.program;
       for (const auto& a : e.args) cmd += " " + a;
-      printf("%-16s %5u %8u %-8s %9s  %s\n", r.space_name.c_str(), e.slot, e.pid, e.state.c_str(),
-             format_uptime(e.uptime_ms).c_str(), cmd.c_str());
+      printf("%-16s %5u %8u %-8s %9s %9s %9s  %s\n", r.space_name.c_str(), e.slot, e.pid, e.state.c_str(),
+             format_uptime(e.uptime_ms).c_str(), format_bytes(e.mapped_bytes).c_str(),
+             format_bytes(e.resident_bytes).c_str(), cmd.c_str());
     }
   }
   return 0;
@@ -304,6 +326,19 @@ int stop(const std::string& name, double grace_seconds) {
   fail("space " + name + ": host pid " + std::to_string(*pid) + " is still alive after SIGKILL");
 }
 
+int release(const std::string& name, uint32_t slot) {
+  auto sock = connect_space({name, runtime_dir()});
+  if (!sock.ok()) fail(sock.error().message);
+  if (auto st = proto::send_message(sock->get(), proto::ReleaseRequest{slot}); !st.ok()) fail(st.error().message);
+  proto::MessageAssembler assembler;
+  bool eof = false;
+  auto reply = proto::recv_message(sock->get(), assembler, &eof);
+  if (!reply.ok()) fail(reply.error().message);
+  if (!*reply) fail("space " + name + " closed the connection");
+  if (const auto* err = std::get_if<proto::ErrorReply>(&(*reply)->msg)) fail(err->message);
+  return 0;
+}
+
 int run(int argc, char** argv) {
   CLI::App app{"Start, stop and inspect Threadprocs spaces.", "tp-space"};
   app.set_version_flag("--version", std::string("tp-space ") + TP_VERSION);
@@ -332,12 +367,19 @@ int run(int argc, char** argv) {
   ps_cmd->add_option("NAME", ps_name, "Space name");
   ps_cmd->add_flag("--json", json, "JSON output");
 
+  std::string release_name;
+  uint32_t release_slot = 0;
+  auto* release_cmd = app.add_subcommand("release", "Free slot SLOT of space NAME, kept by 'tp-run --keep'");
+  release_cmd->add_option("NAME", release_name, "Space name")->required();
+  release_cmd->add_option("SLOT", release_slot, "Slot number (see tp-space ps)")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
   if (start_cmd->parsed()) return start(so);
+  if (release_cmd->parsed()) return release(release_name, release_slot);
   if (stop_cmd->parsed()) return stop(stop_name, grace);
   if (list_cmd->parsed()) return list(json);
   if (ps_cmd->parsed()) return ps(ps_name, json);

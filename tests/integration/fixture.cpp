@@ -4,8 +4,10 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <thread>
 
 extern char** environ;
 
@@ -163,6 +165,28 @@ std::optional<Json> TpTest::ps(const std::string& space) const {
     return std::nullopt;
   }
   return json;
+}
+
+long settle_to(const std::function<long()>& value, long expected) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  long now = value();
+  while (now != expected && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    now = value();
+  }
+  return now;
+}
+
+long stable(const std::function<long()>& value) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  long last = value();
+  for (int same = 1; same < 5 && std::chrono::steady_clock::now() < until;) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    const long now = value();
+    same = now == last ? same + 1 : 1;
+    last = now;
+  }
+  return last;
 }
 
 }  // namespace tpit

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -34,6 +35,13 @@ bool have_rust();
       GTEST_SKIP() << "TP_IT_NATIVE=1: " << (why);       \
   } while (0)
 #define TP_REQUIRE_SPACE() TP_REQUIRE_RUNTIME("needs a shared named space")
+
+// Polls `value` (every 10 ms, 10 s at most) until it equals `expected`; returns the last
+// value read. Waiting for the host to settle is not a timing assertion: only the final
+// value is checked.
+long settle_to(const std::function<long()>& value, long expected);
+// Reads `value` until it is the same 5 times in a row, 20 ms apart (5 s at most).
+long stable(const std::function<long()>& value);
 
 class TpTest : public ::testing::Test {
  protected:

@@ -45,31 +45,6 @@ class Space : public TpTest {
     return exited_ok(started) ? host_pid(name) : -1;
   }
 
-  // Polls `value` (every 10 ms, 10 s at most) until it equals `expected`; returns the last
-  // value read. Waiting for the host to settle is not a timing assertion: only the final
-  // value is checked.
-  static long settle_to(const std::function<long()>& value, long expected) {
-    const auto until = Clock::now() + 10s;
-    long now = value();
-    while (now != expected && Clock::now() < until) {
-      std::this_thread::sleep_for(10ms);
-      now = value();
-    }
-    return now;
-  }
-  // Reads `value` until it is the same 5 times in a row, 20 ms apart (5 s at most).
-  static long stable(const std::function<long()>& value) {
-    const auto until = Clock::now() + 5s;
-    long last = value();
-    for (int same = 1; same < 5 && Clock::now() < until;) {
-      std::this_thread::sleep_for(20ms);
-      const long now = value();
-      same = now == last ? same + 1 : 1;
-      last = now;
-    }
-    return last;
-  }
-
   // The ps entry of `pid` in `space`, if listed.
   std::optional<Json> ps_entry(const std::string& space, pid_t pid) const {
     const auto listed = ps(space);

@@ -33,8 +33,8 @@ TEST(ValidateTest, SamplesAreValid) {
 
 TEST(ValidateTest, LaunchReservedFlags) {
   LaunchRequest m = sample_launch();
-  m.flags = 0x4 | LaunchRequest::kVerbose;
-  EXPECT_TRUE(rejected(m, 4, "LaunchRequest: reserved flag bits 0x4 are set"));
+  m.flags = 0x8 | LaunchRequest::kVerbose;
+  EXPECT_TRUE(rejected(m, 4, "LaunchRequest: reserved flag bits 0x8 are set"));
 }
 
 TEST(ValidateTest, LaunchExecPath) {

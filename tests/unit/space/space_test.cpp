@@ -365,16 +365,39 @@ TEST_F(SpaceTest, RefusalsLeaveNoSlotInUse) {
     EXPECT_NE(line.find(" ---p "), std::string::npos) << "a refused launch left a mapping: " << line;
 }
 
-TEST_F(SpaceTest, FixedAddressExecutableIsRefused) {
+// A fixed-address (ET_EXEC) image loads at its link address, outside the slot;
+// while it runs, a second image needing that range is refused, naming the holder.
+TEST_F(SpaceTest, FixedAddressExecutableRunsAndHoldsItsRange) {
   const char* path = "/usr/bin/python3.11";
   if (access(path, R_OK) != 0) GTEST_SKIP() << path << " is not installed";
-  Launch l;
-  l.image = path;
-  l.argv = {"python3"};
-  auto p = start(*two_, l);
-  ASSERT_FALSE(p.ok());
-  EXPECT_EQ(p.error().code, ExitCode::kNotExecutable);
-  EXPECT_NE(p.error().message.find("not position-independent"), std::string::npos) << p.error().message;
+  Launch holder_launch;
+  holder_launch.image = path;
+  holder_launch.argv = {"python3", "-c", "import time; time.sleep(0.5)"};
+  auto holder = start(*two_, holder_launch);
+  ASSERT_TRUE(holder.ok()) << holder.error().message;
+  EXPECT_NE(holder->fixed_hi, 0u);
+
+  Launch second;
+  second.image = path;
+  second.argv = {"python3", "-c", "pass"};
+  auto refused = start(*two_, second);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ExitCode::kNotExecutable);
+  EXPECT_NE(refused.error().message.find("holds that range"), std::string::npos) << refused.error().message;
+  EXPECT_NE(refused.error().message.find("pid " + std::to_string(holder->pid)), std::string::npos)
+      << refused.error().message;
+  EXPECT_EQ(two_->arena().slots_in_use(), 1u) << "the refused launch must give its slot back";
+
+  auto status = finish(*two_, *holder);
+  ASSERT_TRUE(status.ok()) << status.error().message;
+  EXPECT_FALSE(status->signaled);
+  EXPECT_EQ(status->value, 0);
+  // The range is free again.
+  auto again = start(*two_, second);
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  auto again_status = finish(*two_, *again);
+  ASSERT_TRUE(again_status.ok());
+  EXPECT_EQ(again_status->value, 0);
   EXPECT_EQ(two_->arena().slots_in_use(), 0u);
 }
 
