@@ -17,8 +17,10 @@ echo "== program A (pid of its own, slot of its own) allocates a std::string and
 coproc WRITER { "$bin/tp-run" --space demo "$samples/string_put" "hello from program A"; }
 read -r addr <&"${WRITER[0]}"
 echo "   A says: $addr"
+echo "== the space while A waits:"
+"$bin/tp-space" ps demo
 echo "== program B, started separately in the same space, reads the string at that address"
 "$bin/tp-run" --space demo "$samples/string_get" "$addr"
 wait "$WRITER_PID"
-echo "== both programs exited normally; the space:"
-"$bin/tp-space" ps demo
+echo "== both programs exited normally (A's exit status: $?)"
+
