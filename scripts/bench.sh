@@ -11,3 +11,24 @@ export TP_RUNTIME_DIR=${TP_RUNTIME_DIR:-$(mktemp -d /tmp/tp-bench.XXXXXX)}
 bin=build-bench/runtime/tools
 echo "## Launch latency (hello world, dynamic PIE)"
 build-bench/bench/launch_latency "$bin/tp-run" "$bin/tp-space" build-bench/tests/programs/hello "${TP_BENCH_ROUNDS:-200}"
+
+# Runs one benchmark command after its title and the exact command line.
+bench() {
+  local title=$1
+  shift
+  echo
+  echo "## $title"
+  echo
+  echo "\`$*\`"
+  echo
+  "$@"
+}
+rounds=${TP_BENCH_MEM_ROUNDS:-10}
+progs=build-bench/bench/programs
+bench "Small malloc/free: threadproc vs normal process" \
+  build-bench/bench/malloc_compare "$bin/tp-run" "$progs/bench_malloc" "$rounds" \
+  /usr/lib/x86_64-linux-gnu/libmimalloc.so.2.0
+bench "mmap-heavy program: supervised (threadproc) vs not" \
+  build-bench/bench/mmap_compare "$bin/tp-run" "$progs/bench_mmap" "$rounds"
+bench "Memory supervisor bookkeeping per trapped call vs live mappings in the slot" \
+  build-bench/bench/slot_map_micro

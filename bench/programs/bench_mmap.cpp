@@ -4,14 +4,14 @@
 // bench/mmap_compare runs it natively and as a threadproc, where mmap, munmap
 // and mremap are trapped by the memory supervisor (page faults are not).
 //
-// usage: bench_mmap MODE COUNT
+// usage: bench_mmap MODE COUNT [LIVE]
 //   small       COUNT x { mmap(64 KiB) ; touch its 16 pages ; munmap }
 //   large       COUNT x { mmap(4 MiB) ; munmap }   (never touched)
 //   remap       COUNT x { mmap(64 KiB) ; fill ; mremap to 1 MiB (MAYMOVE) ;
 //                         check ; touch the new last page ; munmap(1 MiB) }
-//   fragmented  first 10,000 x mmap(64 KiB) and munmap of every other one
-//               (5,000 live mappings, 5,000 holes too small), then
-//               COUNT x { mmap(128 KiB) ; munmap }
+//   fragmented  first 2*LIVE x mmap(64 KiB) and munmap of every other one
+//               (LIVE live mappings, default 5,000, with as many holes too
+//               small), then COUNT x { mmap(128 KiB) ; munmap }
 // Checks as it goes: fresh anonymous pages read zero, mremap keeps contents.
 #include <sys/mman.h>
 #include <time.h>
@@ -26,11 +26,11 @@ namespace {
 
 constexpr size_t kKiB = 1024, kMiB = 1024 * kKiB, kPage = 4096;
 constexpr size_t kMaxCount = 200000;
-constexpr size_t kFragments = 10000;
+constexpr size_t kMaxFragments = 60000;  // under vm.max_map_count with the holes
 
 // Per-call samples, in .bss (mapped by the loader: no call of ours).
 int64_t t_mmap[kMaxCount], t_munmap[kMaxCount], t_mremap[kMaxCount], t_touch[kMaxCount];
-void* fragments[kFragments];
+void* fragments[kMaxFragments];
 
 int64_t now_ns() {
   timespec ts;
@@ -77,14 +77,15 @@ int64_t median(int64_t* v, size_t n) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 3) {
-    fprintf(stderr, "usage: %s small|large|remap|fragmented COUNT\n", argv[0]);
+  if (argc != 3 && argc != 4) {
+    fprintf(stderr, "usage: %s small|large|remap|fragmented COUNT [LIVE]\n", argv[0]);
     return 2;
   }
   const char* mode = argv[1];
   size_t count = strtoull(argv[2], nullptr, 10);
-  if (count == 0 || count > kMaxCount) {
-    fprintf(stderr, "bench_mmap: COUNT must be 1..%zu\n", kMaxCount);
+  size_t fragments_n = 2 * (argc > 3 ? strtoull(argv[3], nullptr, 10) : 5000);
+  if (count == 0 || count > kMaxCount || fragments_n == 0 || fragments_n > kMaxFragments) {
+    fprintf(stderr, "bench_mmap: COUNT must be 1..%zu, LIVE 1..%zu\n", kMaxCount, kMaxFragments / 2);
     return 2;
   }
   size_t n_mmap = 0, n_munmap = 0, n_mremap = 0, n_touch = 0;
@@ -115,12 +116,12 @@ int main(int argc, char** argv) {
     }
     n_mmap = n_munmap = n_mremap = n_touch = count;
   } else if (strcmp(mode, "fragmented") == 0) {
-    for (size_t f = 0; f < kFragments; ++f) fragments[f] = timed_mmap(64 * kKiB, 0);
-    for (size_t f = 0; f < kFragments; f += 2) timed_munmap(fragments[f], 64 * kKiB, 0);
+    for (size_t f = 0; f < fragments_n; ++f) fragments[f] = timed_mmap(64 * kKiB, 0);
+    for (size_t f = 0; f < fragments_n; f += 2) timed_munmap(fragments[f], 64 * kKiB, 0);
     start = now_ns();  // the loop only; the set-up shows in the driver's wall time
     for (size_t i = 0; i < count; ++i) timed_munmap(timed_mmap(128 * kKiB, i), 128 * kKiB, i);
     n_mmap = n_munmap = count;
-    for (size_t f = 1; f < kFragments; f += 2) munmap(fragments[f], 64 * kKiB);
+    for (size_t f = 1; f < fragments_n; f += 2) munmap(fragments[f], 64 * kKiB);
   } else {
     fprintf(stderr, "bench_mmap: unknown mode '%s'\n", mode);
     return 2;
