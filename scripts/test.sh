@@ -28,11 +28,13 @@ for s in $stages; do
       cmake -S . -B build-asan -DTP_WERROR=ON -DTP_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
       cmake --build build-asan -j2
       stage "ASan+UBSan tests"
-      # The host's flat-footprint check over 10,000 launches runs in the release
+      # verify_asan_link_order=0: tests run the (sanitized) launcher with a user's
+      # LD_PRELOAD in its environment, which ASan would otherwise refuse.
+      # The host's flat-footprint checks over 10,000 launches run in the release
       # stage: ASan's own allocator maps its size-class regions lazily, so the
       # host's mapping count under ASan says nothing about the runtime.
-      ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-        ctest --test-dir build-asan --output-on-failure -j2 -E 'ThousandsOfSequentialLaunches'
+      ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:verify_asan_link_order=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+        ctest --test-dir build-asan --output-on-failure -j2 -E 'ThousandsOfSequentialLaunches|TenThousandLaunches'
       ;;
     fuzz)
       stage "fuzzers (clang, libFuzzer + ASan + UBSan)"

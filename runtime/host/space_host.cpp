@@ -232,7 +232,11 @@ void SpaceHost::on_program_exit(int pidfd) {
 void SpaceHost::release(Connection& conn, uint32_t slot) {
   auto it = kept_.find(slot);
   if (it == kept_.end()) {
-    refuse(conn, make_error("slot " + std::to_string(slot) + " of space " + space_->name() + " is not kept"));
+    uint32_t count = space_->arena().config().slot_count;
+    refuse(conn, make_error(slot >= count ? "space " + space_->name() + " has no slot " + std::to_string(slot) +
+                                                " (it has " + std::to_string(count) + ")"
+                                          : "slot " + std::to_string(slot) + " of space " + space_->name() +
+                                                " is not kept"));
     return;
   }
   auto st = space_->reclaim(it->second.program.launched);

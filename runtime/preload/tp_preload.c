@@ -4,9 +4,12 @@
  * own code runs.
  *
  * The host sets LD_PRELOAD to "<mimalloc>:<this library>", followed by
- * ":<the launcher's value>" when the launcher had LD_PRELOAD. Runs as a
- * constructor of a preloaded object: after ld.so has used LD_PRELOAD, before
- * the program's constructors and main. */
+ * ":<the launcher's value>" when the launcher had LD_PRELOAD (the last
+ * entry, the one ld.so uses, when it had several). Runs as a constructor of a
+ * preloaded object: after ld.so has used LD_PRELOAD, before the executable's
+ * own constructors and main. Constructors of the executable's shared
+ * libraries run earlier and still see the extended value (ld.so initialises
+ * preloaded objects after the libraries they do not depend on). */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <string.h>
@@ -21,7 +24,7 @@ __attribute__((constructor(101))) static void tp_restore_environment(void) {
     if (strncmp(*e, "LD_PRELOAD=", 11) != 0) continue;
     char* value = *e + 11;
     char* ours = strstr(value, self.dli_fname);
-    if (!ours) return;  /* not what the host wrote: leave it alone */
+    if (!ours) continue; /* not the entry the host extended (ld.so uses the last one) */
     char* rest = ours + self_len;
     if (*rest == '\0') {
       /* The launcher had no LD_PRELOAD: remove the entry (the array ends in NULL). */

@@ -31,8 +31,9 @@ Result<std::string> locate_space_allocator(const std::string& tool_dir) {
   if (access(kMimallocPath, R_OK) != 0)
     return make_error(std::string("the space's allocator ") + kMimallocPath +
                       " is missing: install Debian's libmimalloc2.0 (mimalloc 2.0.9)");
-  // Loaded here only to ask its version; RTLD_LOCAL, so the host's own malloc stays glibc's.
-  void* lib = dlopen(kMimallocPath, RTLD_NOW | RTLD_LOCAL);
+  // Loaded here only to ask its version; RTLD_LOCAL, so the host's own malloc stays
+  // glibc's. Never unloaded: mimalloc leaves a thread-exit hook in the loading thread.
+  void* lib = dlopen(kMimallocPath, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
   if (!lib) return make_error(std::string("cannot load ") + kMimallocPath + ": " + dlerror());
   using VersionFn = int (*)();
   auto version = reinterpret_cast<VersionFn>(dlsym(lib, "mi_version"));
@@ -46,18 +47,15 @@ Result<std::string> locate_space_allocator(const std::string& tool_dir) {
 }
 
 std::vector<std::string> with_space_allocator(const std::vector<std::string>& env, const std::string& preload) {
-  std::vector<std::string> out;
-  out.reserve(env.size() + 1);
-  bool had = false;
-  for (const auto& e : env) {
-    if (!had && e.compare(0, 11, "LD_PRELOAD=") == 0) {
-      out.push_back("LD_PRELOAD=" + preload + ":" + e.substr(11));  // same place in the array
-      had = true;
-    } else {
-      out.push_back(e);
+  std::vector<std::string> out(env);
+  // ld.so uses the last LD_PRELOAD entry when there are several: extend that one, in place.
+  for (size_t i = out.size(); i-- > 0;) {
+    if (out[i].compare(0, 11, "LD_PRELOAD=") == 0) {
+      out[i] = "LD_PRELOAD=" + preload + ":" + out[i].substr(11);
+      return out;
     }
   }
-  if (!had) out.push_back("LD_PRELOAD=" + preload);
+  out.push_back("LD_PRELOAD=" + preload);
   return out;
 }
 

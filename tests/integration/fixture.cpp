@@ -167,14 +167,18 @@ std::optional<Json> TpTest::ps(const std::string& space) const {
   return json;
 }
 
-long settle_to(const std::function<long()>& value, long expected) {
+long settle_until(const std::function<long()>& value, const std::function<bool(long)>& good) {
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   long now = value();
-  while (now != expected && std::chrono::steady_clock::now() < until) {
+  while (!good(now) && std::chrono::steady_clock::now() < until) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
     now = value();
   }
   return now;
+}
+
+long settle_to(const std::function<long()>& value, long expected) {
+  return settle_until(value, [expected](long v) { return v == expected; });
 }
 
 long stable(const std::function<long()>& value) {

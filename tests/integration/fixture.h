@@ -40,6 +40,8 @@ bool have_rust();
 // value read. Waiting for the host to settle is not a timing assertion: only the final
 // value is checked.
 long settle_to(const std::function<long()>& value, long expected);
+// The same, until `good` holds.
+long settle_until(const std::function<long()>& value, const std::function<bool(long)>& good);
 // Reads `value` until it is the same 5 times in a row, 20 ms apart (5 s at most).
 long stable(const std::function<long()>& value);
 

@@ -5,15 +5,14 @@
 // takes its programs with it. Programs: tests/programs/{slot_check, brk_churn,
 // mmap_semantics, signal_storm, spawn_fork, fork_exec, sleeper}.
 #include <signal.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <iostream>
 #include <regex>
-#include <sstream>
 #include <thread>
 
 #include "fixture.h"
@@ -81,29 +80,6 @@ class Memory : public TpTest {
     return -1;
   }
 
-  // Polls `value` (every 10 ms, 10 s at most) until `good` holds; returns the last value.
-  // Waiting for the host to settle is not a timing assertion: only the final value counts.
-  static long settle(const std::function<long()>& value, const std::function<bool(long)>& good) {
-    const auto until = Clock::now() + 10s;
-    long now = value();
-    while (!good(now) && Clock::now() < until) {
-      std::this_thread::sleep_for(10ms);
-      now = value();
-    }
-    return now;
-  }
-  // Reads `value` until it is the same 5 times in a row, 20 ms apart (5 s at most).
-  static long steady_value(const std::function<long()>& value) {
-    const auto until = Clock::now() + 5s;
-    long last = value();
-    for (int same = 1; same < 5 && Clock::now() < until;) {
-      std::this_thread::sleep_for(20ms);
-      const long now = value();
-      same = now == last ? same + 1 : 1;
-      last = now;
-    }
-    return last;
-  }
 };
 
 // --- 1. Every address a 4-thread program owns lies in its slot ------------------------------
@@ -148,6 +124,7 @@ TEST_F(Memory, TenThousandLaunchesOfAFourThreadProgramLeaveTheHostAtBaseline) {
   const auto rss = [&] { return status_kb(host, "VmRSS"); };
   const auto maps = [&] { return static_cast<long>(count_lines(proc + "/maps")); };
   const auto fds = [&] { return static_cast<long>(count_entries(proc + "/fd")); };
+  const auto threads = [&] { return static_cast<long>(count_entries(proc + "/task")); };
 
   // slot_check with its realloc'd block grown to 1 MiB only (64 MiB of page faults per
   // launch would make 10,000 launches take half an hour); everything else as in the test
@@ -164,8 +141,9 @@ TEST_F(Memory, TenThousandLaunchesOfAFourThreadProgramLeaveTheHostAtBaseline) {
   };
   for (long i = 0; i < 20; ++i)
     ASSERT_TRUE(launch_one(i));
-  const long vm_before = steady_value(vm_size), maps_before = steady_value(maps);
-  const long rss_before = steady_value(rss), fds_before = steady_value(fds);
+  const long vm_before = stable(vm_size), maps_before = stable(maps);
+  const long rss_before = stable(rss), fds_before = stable(fds);
+  const long threads_before = stable(threads);
   ASSERT_GT(vm_before, 0) << "cannot read VmSize of " << proc;
   ASSERT_GT(rss_before, 0) << "cannot read VmRSS of " << proc;
   ASSERT_GT(maps_before, 0) << "cannot read " << proc << "/maps";
@@ -178,22 +156,28 @@ TEST_F(Memory, TenThousandLaunchesOfAFourThreadProgramLeaveTheHostAtBaseline) {
 
   // Exact: every slot is re-reserved as a whole when its program ends, and the host's own
   // mappings (supervisor workers' malloc arenas included) are fixed from the first launch.
-  EXPECT_EQ(settle(vm_size, [&](long v) { return v == vm_before; }), vm_before)
+  EXPECT_EQ(settle_to(vm_size, vm_before), vm_before)
       << "host VmSize (kB) changed over " << launches << " launches";
-  EXPECT_EQ(settle(maps, [&](long v) { return v == maps_before; }), maps_before)
+  EXPECT_EQ(settle_to(maps, maps_before), maps_before)
       << "host maps count changed over " << launches << " launches";
-  EXPECT_EQ(settle(fds, [&](long v) { return v == fds_before; }), fds_before)
+  EXPECT_EQ(settle_to(fds, fds_before), fds_before)
       << "host fd count changed over " << launches << " launches";
+  EXPECT_EQ(settle_to(threads, threads_before), threads_before)
+      << "host thread count changed over " << launches << " launches";
   // RSS only with a tolerance: the programs' pages go with their slots, but the host's own
   // heap (launch bookkeeping, the supervisor's interval maps, protocol buffers) is freed to
   // glibc arenas that keep some pages resident, and which pages of the host's libraries
   // are resident varies. That moves by tens or hundreds of kB, not with the launch count:
   // a leak of even 200 bytes per launch would exceed 2 MiB over 10,000 launches.
   constexpr long kRssToleranceKb = 2048;
-  const long rss_after = settle(rss, [&](long v) { return v <= rss_before + kRssToleranceKb; });
+  const long rss_after = settle_until(rss, [&](long v) { return v <= rss_before + kRssToleranceKb; });
   EXPECT_LE(rss_after, rss_before + kRssToleranceKb)
       << "host VmRSS grew from " << rss_before << " kB to " << rss_after << " kB over "
       << launches << " launches";
+  std::cout << "host after " << launches << " launches (baseline after 20): VmSize "
+            << vm_size() << " kB (" << vm_before << "), maps " << maps() << " (" << maps_before
+            << "), VmRSS " << rss() << " kB (" << rss_before << "), fds " << fds() << " ("
+            << fds_before << "), threads " << threads() << " (" << threads_before << ")\n";
   EXPECT_FALSE(process_state(host).empty()) << "the host is gone";
 }
 

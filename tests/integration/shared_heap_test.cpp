@@ -52,6 +52,32 @@ std::string address_line(const std::string& out) {
   return out.substr(0, newline);
 }
 
+const std::string kLibm = "/lib/x86_64-linux-gnu/libm.so.6";
+const std::string kLibdl = "/lib/x86_64-linux-gnu/libdl.so.2";
+
+// The lines of two print_env outputs that differ, position by position (the whole
+// environment would drown the difference).
+std::string env_difference(const std::string& expected, const std::string& actual) {
+  auto lines = [](const std::string& text) {
+    std::vector<std::string> out;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);)
+      out.push_back(line);
+    return out;
+  };
+  const auto want = lines(expected), got = lines(actual);
+  std::ostringstream out;
+  out << "environment differs (" << want.size() << " entries expected, " << got.size()
+      << " printed):";
+  for (size_t i = 0; i < std::max(want.size(), got.size()); ++i) {
+    const std::string w = i < want.size() ? want[i] : "<none>";
+    const std::string g = i < got.size() ? got[i] : "<none>";
+    if (w != g)
+      out << "\n  entry " << i << ": expected " << w << "\n  entry " << i << ": printed  " << g;
+  }
+  return out.str();
+}
+
 class SharedHeapTest : public TpTest {
  protected:
   void SetUp() override {
@@ -133,6 +159,8 @@ class SharedHeapTest : public TpTest {
       return -1;
     return wait_for_pid_file(pid_file, *child);
   }
+
+  void expect_user_preload_works(const std::vector<std::string>& env, const std::string& space);
 
  private:
   int sleepers_ = 0;
@@ -369,7 +397,7 @@ TEST_F(KeepSlot, ReleasingASlotThatIsNotKeptFails) {
     SCOPED_TRACE("a slot beyond the space");
     const Result refused = tp_space({"release", "notkept", "1000"});
     EXPECT_FALSE(exited_with(refused, 0)) << describe(refused);
-    EXPECT_FALSE(refused.err.empty()) << describe(refused);
+    EXPECT_NE(refused.err.find("has no slot 1000 (it has 4)"), std::string::npos) << describe(refused);
   }
   {
     SCOPED_TRACE("a space that does not run");
@@ -474,8 +502,8 @@ TEST_F(SharedHeap, PsShowsMemoryAndHeapFlagsOfEachProgram) {
 // LD_PRELOAD of the user's own. Run through the harness (posix_spawn): a shell would add
 // "_" itself.
 TEST_F(SharedHeap, ProgramSeesExactlyTheLaunchersEnvironment) {
-  const std::string libm = "/lib/x86_64-linux-gnu/libm.so.6";
-  const std::string libdl = "/lib/x86_64-linux-gnu/libdl.so.2";
+  const std::string& libm = kLibm;
+  const std::string& libdl = kLibdl;
   ASSERT_EQ(access(libm.c_str(), R_OK), 0) << libm;
   std::vector<std::string> base = env_;
   std::erase_if(base, [](const std::string& e) { return e.rfind("LD_PRELOAD=", 0) == 0; });
@@ -508,7 +536,8 @@ TEST_F(SharedHeap, ProgramSeesExactlyTheLaunchersEnvironment) {
       native.env = env;
       const Result native_result = tpit::run(native);
       ASSERT_TRUE(exited_with(native_result, 0)) << describe(native_result);
-      ASSERT_EQ(native_result.out, expected) << "natively";
+      ASSERT_TRUE(native_result.out == expected)
+          << "natively: " << env_difference(expected, native_result.out);
 
       const std::vector<std::pair<std::string, std::vector<std::string>>> launches = {
           {"private space", launch({program(name)})},
@@ -522,17 +551,75 @@ TEST_F(SharedHeap, ProgramSeesExactlyTheLaunchersEnvironment) {
         through.env = env;
         const Result result = tpit::run(through);
         EXPECT_TRUE(exited_with(result, 0)) << describe(result);
-        EXPECT_EQ(result.out, native_result.out);
+        EXPECT_TRUE(result.out == native_result.out)
+            << env_difference(native_result.out, result.out);
         EXPECT_EQ(result.err, "");
       }
     }
   }
 }
 
+// With a user's LD_PRELOAD in the launcher's environment, print_env (private and named
+// space) prints exactly `env`, and heap_pair's two programs, both started with `env`, still
+// delete each other's containers (the space's allocator was loaded).
+void SharedHeapTest::expect_user_preload_works(const std::vector<std::string>& env,
+                                               const std::string& space) {
+  std::string expected;
+  for (const auto& entry : env)
+    expected += entry + "\n";
+  for (const bool named : {false, true}) {
+    SCOPED_TRACE(named ? "named space" : "private space");
+    Command printed = command(named ? launch_in(space, {program("print_env")})
+                                    : launch({program("print_env")}));
+    printed.env = env;
+    const Result result = tpit::run(printed);
+    EXPECT_TRUE(exited_with(result, 0)) << describe(result);
+    EXPECT_TRUE(result.out == expected) << env_difference(expected, result.out);
+  }
+
+  Command a_command = command(launch_in(space, {program("heap_pair"), "a"}));
+  a_command.env = env;
+  Child a(a_command);
+  ASSERT_TRUE(a.started());
+  ASSERT_TRUE(a.wait_for_output("\n", 60s));
+  const std::string address = address_line(a.out());
+  ASSERT_FALSE(address.empty()) << "heap_pair a printed no address: " << a.out();
+  Command b_command = command(launch_in(space, {program("heap_pair"), "b", address}));
+  b_command.env = env;
+  const Result b = tpit::run(b_command);
+  EXPECT_TRUE(exited_with(b, 0)) << "b did not get the space's allocator: " << describe(b);
+  if (!exited_with(b, 0))
+    a.signal(SIGTERM);  // a waits for b's set, which will not come
+  const Result a_result = a.finish();
+  if (exited_with(b, 0)) {
+    EXPECT_TRUE(exited_with(a_result, 0)) << describe(a_result);
+  }
+}
+
+TEST_F(SharedHeap, UserLdPreloadKeepsTheSharedHeapAndTheEnvironment) {
+  std::vector<std::string> env = env_;
+  std::erase_if(env, [](const std::string& e) { return e.rfind("LD_PRELOAD=", 0) == 0; });
+  env.insert(env.begin() + static_cast<std::ptrdiff_t>(env.size() / 2), "LD_PRELOAD=" + kLibm);
+  ASSERT_GT(start_space("userpre"), 0);
+  expect_user_preload_works(env, "userpre");
+}
+
+// LD_PRELOAD twice in an envp is legal (posix_spawn/execve take any array); ld.so uses the
+// last one, getenv() returns the first. The space's allocator must still be loaded and the
+// environment still restored exactly.
+TEST_F(SharedHeap, TwoLdPreloadEntriesKeepTheSharedHeapAndTheEnvironment) {
+  std::vector<std::string> env = env_;
+  std::erase_if(env, [](const std::string& e) { return e.rfind("LD_PRELOAD=", 0) == 0; });
+  env.insert(env.begin() + static_cast<std::ptrdiff_t>(env.size() / 2), "LD_PRELOAD=" + kLibm);
+  env.push_back("LD_PRELOAD=" + kLibdl);
+  ASSERT_GT(start_space("twopre"), 0);
+  expect_user_preload_works(env, "twopre");
+}
+
 // What a program execs gets the launcher's environment too (the space's LD_PRELOAD was
 // removed before main, so the space's allocator does not follow into a new process).
 TEST_F(SharedHeap, ExecedChildrenGetTheLaunchersEnvironmentAndNoSpaceAllocator) {
-  const std::string libm = "/lib/x86_64-linux-gnu/libm.so.6";
+  const std::string& libm = kLibm;
   std::vector<std::string> base = env_;
   std::erase_if(base, [](const std::string& e) { return e.rfind("LD_PRELOAD=", 0) == 0; });
   std::vector<std::string> with_libm = base;
@@ -554,7 +641,7 @@ TEST_F(SharedHeap, ExecedChildrenGetTheLaunchersEnvironmentAndNoSpaceAllocator) 
       // /usr/bin/env (a dynamic PIE) runs in the space and execs print_env in a new process.
       const Result printed = through({"/usr/bin/env", program("print_env")});
       EXPECT_TRUE(exited_with(printed, 0)) << describe(printed);
-      EXPECT_EQ(printed.out, expected);
+      EXPECT_TRUE(printed.out == expected) << env_difference(expected, printed.out);
 
       // The exec'd cat's own maps: no mimalloc, no shim; the user's libm if asked for.
       const Result maps = through({"/usr/bin/env", "/bin/cat", "/proc/self/maps"});

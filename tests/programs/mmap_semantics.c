@@ -4,8 +4,9 @@
  * slot [AT_TP_SLOT_BASE, +AT_TP_SLOT_SIZE). Ends with "mmap_semantics: N passed, M failed,
  * S skipped"; exits 0 only if nothing failed.
  *
- * Addresses outside the slot: 0x100000000 (unmapped in the host too: checked with mincore
- * before and after) and the vDSO (mapped by the kernel for the whole mm, so the host's:
+ * Addresses outside the slot: the first of a few candidates that is unmapped in the host
+ * too (checked with mincore before and after: a sanitizer-built host has its shadow
+ * memory at 0x100000000, for one) and the vDSO (mapped by the kernel for the whole mm, so the host's:
  * a MAP_FIXED or munmap that were not refused would clobber it). */
 #define _GNU_SOURCE 1
 #include <errno.h>
@@ -220,13 +221,26 @@ static int check_munmap_unmapped_in_slot(void) {
   return munmap(p, 2 * PAGE) == 0 || fail("second munmap: %s", strerror(errno));
 }
 
-static void *const kOutside = (void *)0x100000000ul;
+/* An unmapped address outside the slot and outside the arena, chosen in main(). */
+static void *kOutside = (void *)0x100000000ul;
+
+static void choose_outside_address(void) {
+  static const uintptr_t candidates[] = {0x100000000ul, 0x300000000000ul, 0x500000000000ul, 0x6f0000000000ul};
+  for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; ++i) {
+    uintptr_t a = candidates[i];
+    int in_slot = slot_size && a >= slot_base && a < slot_base + slot_size;
+    if (!in_slot && !is_mapped((void *)a)) {
+      kOutside = (void *)a;
+      return;
+    }
+  }
+}
 
 static int check_fixed_outside(void) {
   if (is_mapped(kOutside))
     return fail("%p is mapped already: cannot use it for this check", kOutside);
   errno = 0;
-  if (!expect_failure(map(kOutside, PAGE, MAP_FIXED), ENOMEM, "MAP_FIXED at 0x100000000"))
+  if (!expect_failure(map(kOutside, PAGE, MAP_FIXED), ENOMEM, "MAP_FIXED outside"))
     return 0;
   if (is_mapped(kOutside))
     return fail("something is mapped at %p after the refusal", kOutside);
@@ -257,7 +271,7 @@ static int check_fixed_straddling_slot_start(void) {
 static int check_noreplace_outside(void) {
   errno = 0;
   if (!expect_failure(map(kOutside, PAGE, MAP_FIXED_NOREPLACE), EEXIST,
-                      "MAP_FIXED_NOREPLACE at 0x100000000"))
+                      "MAP_FIXED_NOREPLACE outside"))
     return 0;
   return !is_mapped(kOutside) || fail("something is mapped at %p", kOutside);
 }
@@ -265,9 +279,9 @@ static int check_noreplace_outside(void) {
 static int check_munmap_outside(void) {
   const char *vdso = (const char *)getauxval(AT_SYSINFO_EHDR);
   if (munmap(kOutside, PAGE) == 0)
-    return fail("munmap at 0x100000000 succeeded");
+    return fail("munmap at %p succeeded", kOutside);
   if (errno != EINVAL)
-    return fail("munmap at 0x100000000: %s, expected EINVAL", strerrorname_np(errno));
+    return fail("munmap at %p: %s, expected EINVAL", kOutside, strerrorname_np(errno));
   if (munmap((void *)vdso, PAGE) == 0)
     return fail("munmap of the vDSO succeeded");
   if (errno != EINVAL)
@@ -280,7 +294,7 @@ static int check_mremap_from_outside(void) {
     return fail("%p is mapped already: cannot use it for this check", kOutside);
   errno = 0;
   return expect_failure(mremap(kOutside, PAGE, 2 * PAGE, MREMAP_MAYMOVE), EFAULT,
-                        "mremap of 0x100000000");
+                        "mremap from outside");
 }
 
 static int check_mremap_to_outside(void) {
@@ -290,7 +304,7 @@ static int check_mremap_to_outside(void) {
   p[0] = 'o';
   errno = 0;
   if (mremap(p, PAGE, PAGE, MREMAP_MAYMOVE | MREMAP_FIXED, kOutside) != MAP_FAILED)
-    return fail("mremap to 0x100000000 succeeded");
+    return fail("mremap to %p succeeded", kOutside);
   if (is_mapped(kOutside))
     return fail("something is mapped at %p", kOutside);
   if (p[0] != 'o')
@@ -301,9 +315,9 @@ static int check_mremap_to_outside(void) {
 static int check_hint_outside_lands_in_slot(void) {
   void *p = map(kOutside, PAGE, 0);
   if (p == MAP_FAILED)
-    return fail("mmap with hint 0x100000000: %s", strerror(errno));
+    return fail("mmap with hint %p: %s", kOutside, strerror(errno));
   if (!in_slot(p, PAGE))
-    return fail("mmap with hint 0x100000000 returned %p, outside the slot", p);
+    return fail("mmap with hint %p returned %p, outside the slot", kOutside, p);
   return munmap(p, PAGE) == 0 || fail("munmap: %s", strerror(errno));
 }
 
@@ -311,6 +325,7 @@ int main(void) {
   slot_base = getauxval(AT_TP_SLOT_BASE);
   slot_size = getauxval(AT_TP_SLOT_SIZE);
   const int in_space = slot_base != 0 && slot_size != 0;
+  choose_outside_address();
 
   report("MAP_FIXED_NOREPLACE on a mapped page fails with EEXIST", check_noreplace_on_mapped());
   report("MAP_FIXED_NOREPLACE at a free address maps exactly there", check_noreplace_on_free());
