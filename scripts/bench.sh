@@ -30,5 +30,8 @@ bench "Small malloc/free: threadproc vs normal process" \
   /usr/lib/x86_64-linux-gnu/libmimalloc.so.2.0
 bench "mmap-heavy program: supervised (threadproc) vs not" \
   build-bench/bench/mmap_compare "$bin/tp-run" "$progs/bench_mmap" "$rounds"
+bench "Cross-program free rate" \
+  build-bench/bench/cross_free_compare "$bin/tp-run" "$bin/tp-space" "$progs/bench_cross_free" \
+  /usr/lib/x86_64-linux-gnu/libmimalloc.so.2.0 "${TP_BENCH_XFREE_ROUNDS:-7}"
 bench "Memory supervisor bookkeeping per trapped call vs live mappings in the slot" \
   build-bench/bench/slot_map_micro
