@@ -6,11 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh --bench
 cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DTP_BUILD_BENCH=ON >/dev/null
-cmake --build build-bench -j2
+cmake --build build-bench -j2 >&2
 export TP_RUNTIME_DIR=${TP_RUNTIME_DIR:-$(mktemp -d /tmp/tp-bench.XXXXXX)}
 bin=build-bench/runtime/tools
 echo "## Launch latency (hello world, dynamic PIE)"
-build-bench/bench/launch_latency "$bin/tp-run" "$bin/tp-space" build-bench/tests/programs/hello "${TP_BENCH_ROUNDS:-200}"
+build-bench/bench/launch_latency "$bin/tp-run" "$bin/tp-space" build-bench/bench/programs/bench_hello "${TP_BENCH_ROUNDS:-200}"
 
 # Runs one benchmark command after its title and the exact command line.
 bench() {

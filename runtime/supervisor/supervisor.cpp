@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <linux/kcmp.h>
 #include <linux/seccomp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/epoll.h>
@@ -17,6 +18,14 @@
 
 #include "common/errno_text.h"
 
+// Linux 6.6 (Debian 12's headers are 6.1).
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
+#endif
+
 #ifndef PIDFD_THREAD
 #define PIDFD_THREAD O_EXCL
 #endif
@@ -25,6 +34,7 @@ namespace tp {
 namespace {
 
 constexpr unsigned kMaxWorkers = 64;
+constexpr int kLingerMs = 2;  // how long a worker waits on a listener it just served
 
 bool same_mm(pid_t tid) {
   // 0: the caller uses the host's mm: the threadproc itself (or its vfork child).
@@ -113,6 +123,10 @@ SupervisorPool::~SupervisorPool() {
 }
 
 Result<std::unique_ptr<Supervisor>> SupervisorPool::supervise(UniqueFd listener, UniqueFd pidfd, SlotState slot) {
+  // The caller and the worker hand the CPU back and forth on every trapped call:
+  // wake each on the waker's CPU (Linux 6.6+; ignored where unsupported).
+  // The flag is passed by value, not by pointer.
+  ioctl(listener.get(), SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
   auto p = std::make_shared<SupervisedProgram>(std::move(listener), std::move(pidfd), std::move(slot));
   p->mapped = p->slot.map.mapped_bytes();
   int fd = p->listener.get();
@@ -156,7 +170,14 @@ void SupervisorPool::work() {
       programs_.erase(ev.data.fd);
       continue;
     }
-    handle(p);
+    // A program's calls come in bursts (ld.so loading libraries, an allocator
+    // growing): stay on this listener for the next one, waiting on its own
+    // wait queue so that the kernel's same-CPU wake-up applies both ways.
+    do {
+      handle(p);
+      pollfd next{ev.data.fd, POLLIN, 0};
+      if (poll(&next, 1, kLingerMs) <= 0 || (next.revents & (POLLHUP | POLLERR))) break;
+    } while (!stopping_);
     epoll_event rearm{};
     rearm.events = EPOLLIN | EPOLLONESHOT;
     rearm.data.fd = ev.data.fd;
