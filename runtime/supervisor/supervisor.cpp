@@ -34,7 +34,8 @@ namespace tp {
 namespace {
 
 constexpr unsigned kMaxWorkers = 64;
-constexpr int kLingerMs = 2;  // how long a worker waits on a listener it just served
+constexpr int kLingerMs = 1;       // how long a worker waits on a listener it just served
+constexpr int kCallsPerTurn = 64;  // calls of one program a worker serves before the others
 
 bool same_mm(pid_t tid) {
   // 0: the caller uses the host's mm: the threadproc itself (or its vfork child).
@@ -173,11 +174,14 @@ void SupervisorPool::work() {
     // A program's calls come in bursts (ld.so loading libraries, an allocator
     // growing): stay on this listener for the next one, waiting on its own
     // wait queue so that the kernel's same-CPU wake-up applies both ways.
-    do {
+    // A turn is bounded, so that a few busy programs cannot keep every worker
+    // from the others: then the listener goes back to the shared epoll set.
+    for (int served = 0; !stopping_;) {
       handle(p);
+      if (++served == kCallsPerTurn) break;
       pollfd next{ev.data.fd, POLLIN, 0};
       if (poll(&next, 1, kLingerMs) <= 0 || (next.revents & (POLLHUP | POLLERR))) break;
-    } while (!stopping_);
+    }
     epoll_event rearm{};
     rearm.events = EPOLLIN | EPOLLONESHOT;
     rearm.data.fd = ev.data.fd;
