@@ -141,7 +141,8 @@ void SpaceHost::on_message(Connection& conn, proto::Received received) {
   if (auto* req = std::get_if<proto::LaunchRequest>(&received.msg)) {
     if (conn.program_pidfd >= 0 || stopping_) {
       refuse(conn, make_error(stopping_ ? "space " + space_->name() + " is stopping"
-                                        : "this connection already launched a program"));
+                                        : "this connection already launched a program"),
+             "launch of " + req->exec_path);
       return;
     }
     launch(conn, std::move(*req), std::move(received.fds));
@@ -150,12 +151,13 @@ void SpaceHost::on_message(Connection& conn, proto::Received received) {
   } else if (std::holds_alternative<proto::PsRequest>(received.msg)) {
     if (auto st = proto::send_message(conn.sock.get(), ps()); !st.ok()) drop_connection(conn.sock.get());
   } else {
-    refuse(conn, make_error("unexpected " + proto::type_name(proto::type_of(received.msg)) + " from a client"));
+    refuse(conn, make_error("unexpected " + proto::type_name(proto::type_of(received.msg)) + " from a client"),
+           "a client's request");
   }
 }
 
-void SpaceHost::refuse(Connection& conn, const Error& error) {
-  log_event("refused: " + error.message);
+void SpaceHost::refuse(Connection& conn, const Error& error, const std::string& what) {
+  log_event("refused: " + error.message + " (" + what + ")");
   (void)proto::send_message(conn.sock.get(), proto::ErrorReply{uint32_t(error.code), error.message});
   drop_connection(conn.sock.get());
 }
@@ -179,7 +181,7 @@ void SpaceHost::launch(Connection& conn, proto::LaunchRequest req, std::vector<U
 
   auto launched = space_->launch(spec);
   if (!launched.ok()) {
-    refuse(conn, launched.error());
+    refuse(conn, launched.error(), "launch of " + req.exec_path);
     return;
   }
   LaunchedProgram program = std::move(launched).value();
@@ -223,8 +225,11 @@ void SpaceHost::on_program_exit(int pidfd) {
     uint32_t slot = p.launched.slot;
     p.launched.pidfd.reset();
     kept_.emplace(slot, Kept{std::move(p), now_ms()});
-  } else if (auto st = space_->reclaim(p.launched); !st.ok()) {
-    log_event("reclaim: " + st.error().message);
+  } else {
+    uint32_t slot = p.launched.slot;
+    auto st = space_->reclaim(p.launched);
+    log_event(st.ok() ? "reclaimed slot " + std::to_string(slot) + " of " + what
+                      : "cannot reclaim slot " + std::to_string(slot) + " of " + what + ": " + st.error().message);
   }
   programs_.erase(it);
 }
@@ -236,11 +241,16 @@ void SpaceHost::release(Connection& conn, uint32_t slot) {
     refuse(conn, make_error(slot >= count ? "space " + space_->name() + " has no slot " + std::to_string(slot) +
                                                 " (it has " + std::to_string(count) + ")"
                                           : "slot " + std::to_string(slot) + " of space " + space_->name() +
-                                                " is not kept"));
+                                                " is not kept"),
+           "release of slot " + std::to_string(slot));
     return;
   }
+  const Program& p = it->second.program;
+  std::string what = p.exec_path + " (pid " + std::to_string(p.launched.pid) + ", slot " + std::to_string(slot) + ")";
   auto st = space_->reclaim(it->second.program.launched);
-  log_event("released kept slot " + std::to_string(slot) + (st.ok() ? "" : ": " + st.error().message));
+  log_event(st.ok() ? "released kept slot " + std::to_string(slot) + "; reclaimed slot " + std::to_string(slot) +
+                          " of " + what
+                    : "cannot reclaim kept slot " + std::to_string(slot) + " of " + what + ": " + st.error().message);
   kept_.erase(it);
   if (!proto::send_message(conn.sock.get(), ps()).ok()) drop_connection(conn.sock.get());
 }

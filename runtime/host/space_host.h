@@ -60,7 +60,8 @@ class SpaceHost {
   void release(Connection& conn, uint32_t slot);
   proto::PsReply ps() const;
   void drop_connection(int fd);
-  void refuse(Connection& conn, const Error& error);
+  // Answers with the error, logs "refused: REASON (WHAT)", and drops the connection.
+  void refuse(Connection& conn, const Error& error, const std::string& what);
   void watch(int fd, uint64_t tag);
 
   std::unique_ptr<Space> space_;

@@ -243,10 +243,17 @@ Result<LaunchedProgram> Space::launch(const LaunchSpec& spec) {
   if (main.image.interpreter) {
     const std::string& path = *main.image.interpreter;
     interp_fd.reset(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!interp_fd.valid())
-      return make_error(main.name + ": cannot open its interpreter " + path + ": " + errno_text(errno),
-                        errno == ENOENT ? ExitCode::kNotExecutable : ExitCode::kNotExecutable);
-    TP_ASSIGN_OR_RETURN(ReadImageRef i, read_image(interp_fd.get(), path));
+    if (!interp_fd.valid()) {
+      // As execve: a missing interpreter is ENOENT, which a shell reports as 127.
+      const int err = errno;
+      return make_error(main.name + ": cannot open its interpreter " + path + ": " + errno_text(err),
+                        err == ENOENT || err == ENOTDIR ? ExitCode::kNotFound : ExitCode::kNotExecutable);
+    }
+    auto read_interp = read_image(interp_fd.get(), path);
+    // Its message names the interpreter only: say which program it belongs to.
+    if (!read_interp.ok())
+      return make_error(main.name + ": its interpreter " + read_interp.error().message, read_interp.error().code);
+    ReadImageRef i = std::move(read_interp).value();
     if (i.image.kind != elf::ImageKind::kStaticPie)
       return make_error(main.name + ": its interpreter " + path + " is a " + i.image.describe_kind() +
                             ", not a self-contained shared object",
@@ -272,8 +279,10 @@ Result<LaunchedProgram> Space::launch(const LaunchSpec& spec) {
   if (fixed) image_span = {0, 0, kPageSize};
   SpanRequest interp_span{};
   if (interp) interp_span = {interp->image.span_start, interp->image.span_end, interp->image.max_align};
-  TP_ASSIGN_OR_RETURN(SlotLayout layout, plan_slot_layout(base, arena_.config().slot_size, image_span,
-                                                          interp ? &interp_span : nullptr, stack_size));
+  auto planned = plan_slot_layout(base, arena_.config().slot_size, image_span, interp ? &interp_span : nullptr,
+                                  stack_size);
+  if (!planned.ok()) return make_error(main.name + ": " + planned.error().message, planned.error().code);
+  const SlotLayout layout = *planned;
 
   const uint64_t image_bias = fixed ? 0 : layout.image_bias;
   FixedImageGuard fixed_guard(fixed ? main.image.span_start : 0, fixed ? main.image.span_end : 0);

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -11,7 +12,11 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -99,6 +104,14 @@ int serve(const StartOptions& o, int report_fd) {
     auto size = parse_size(o.slot_size, "--slot-size");
     if (!size.ok()) return fail_start(size.error().message);
     config.slot_size = *size;
+  }
+  // The host holds about four descriptors per program (its connection, its pidfd, the
+  // supervisor's listener and pidfd): under the usual soft limit of 1024 a space would fail
+  // at ~250 programs. Programs get their launcher's limits, not the host's.
+  struct rlimit files;
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    (void)setrlimit(RLIMIT_NOFILE, &files);
   }
   auto listener = listen_on(paths.socket);
   if (!listener.ok()) return fail_start(listener.error().message);
@@ -221,13 +234,17 @@ std::string format_bytes(uint64_t b) {
   return buf;
 }
 
+uint64_t slot_base(const proto::PsReply& ps, uint32_t slot) { return ps.arena_base + uint64_t(slot) * ps.slot_size; }
+
 std::string ps_json(const proto::PsReply& ps) {
   std::string out = "{\"space\":" + json_quote(ps.space_name) + ",\"slots\":" + std::to_string(ps.slot_count) +
-                    ",\"slot_size\":" + std::to_string(ps.slot_size) + ",\"programs\":[";
+                    ",\"slot_size\":" + std::to_string(ps.slot_size) +
+                    ",\"arena_base\":" + std::to_string(ps.arena_base) + ",\"programs\":[";
   for (size_t i = 0; i < ps.entries.size(); ++i) {
     const auto& e = ps.entries[i];
     out += (i ? "," : "");
-    out += "{\"slot\":" + std::to_string(e.slot) + ",\"pid\":" + std::to_string(e.pid) +
+    out += "{\"slot\":" + std::to_string(e.slot) + ",\"slot_base\":" + std::to_string(slot_base(ps, e.slot)) +
+           ",\"pid\":" + std::to_string(e.pid) +
            ",\"state\":" + json_quote(e.state) + ",\"uptime_ms\":" + std::to_string(e.uptime_ms) +
            ",\"program\":" + json_quote(e.program) + ",\"mapped_bytes\":" + std::to_string(e.mapped_bytes) +
            ",\"resident_bytes\":" + std::to_string(e.resident_bytes) + ",\"flags\":" + json_quote(e.flags) +
@@ -339,6 +356,212 @@ int release(const std::string& name, uint32_t slot) {
   return 0;
 }
 
+// ---- log --------------------------------------------------------------------
+
+bool write_all(const char* data, size_t size) {
+  while (size > 0) {
+    ssize_t n = write(STDOUT_FILENO, data, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    data += n;
+    size -= size_t(n);
+  }
+  return true;
+}
+
+// Copies what `fd` holds from `*offset` on to stdout; false if stdout is gone.
+bool copy_from(int fd, off_t* offset) {
+  char buf[65536];
+  for (;;) {
+    ssize_t n = pread(fd, buf, sizeof buf, *offset);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return true;
+    if (!write_all(buf, size_t(n))) return false;
+    *offset += n;
+  }
+}
+
+// Where the last `lines` lines of the file begin (a final newline ends the last line).
+off_t start_of_last_lines(int fd, const std::string& path, int lines) {
+  struct stat st{};
+  if (fstat(fd, &st) != 0) fail("cannot stat " + path + ": " + errno_text(errno));
+  if (lines == 0) return st.st_size;
+  int seen = 0;
+  char buf[4096];
+  for (off_t end = st.st_size; end > 0;) {
+    off_t begin = std::max<off_t>(0, end - off_t(sizeof buf));
+    ssize_t n = pread(fd, buf, size_t(end - begin), begin);
+    if (n != end - begin) fail("cannot read " + path + ": " + errno_text(errno));
+    for (off_t i = end - 1; i >= begin; --i)
+      if (buf[i - begin] == '\n' && i != st.st_size - 1 && ++seen == lines) return i + 1;
+    end = begin;
+  }
+  return 0;
+}
+
+int show_log(const std::string& name, bool follow, int lines) {
+  if (auto st = validate_space_name(name); !st.ok()) fail(st.error().message);
+  const std::string path = space_paths(runtime_dir(), name).log;
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) {
+    if (errno == ENOENT) fail("space " + name + " has no log: " + path + " does not exist (no space " + name +
+                              " has run with this runtime directory)");
+    fail("cannot open " + path + ": " + errno_text(errno));
+  }
+  off_t offset = 0;
+  if (lines >= 0) offset = start_of_last_lines(fd.get(), path, lines);
+  if (!copy_from(fd.get(), &offset)) return 0;
+  while (follow) {
+    poll(nullptr, 0, 200);
+    struct stat now{}, open_st{};
+    // A log replaced (rotated) or truncated is read again from its start.
+    if (stat(path.c_str(), &now) == 0 && fstat(fd.get(), &open_st) == 0 &&
+        (now.st_ino != open_st.st_ino || now.st_dev != open_st.st_dev)) {
+      UniqueFd again(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+      if (again.valid()) {
+        if (!copy_from(fd.get(), &offset)) return 0;  // the rest of the old file first
+        fd = std::move(again);
+        offset = 0;
+      }
+    } else if (fstat(fd.get(), &open_st) == 0 && open_st.st_size < offset) {
+      offset = 0;
+    }
+    if (!copy_from(fd.get(), &offset)) return 0;
+  }
+  return 0;
+}
+
+// ---- debug ------------------------------------------------------------------
+
+// The program `tp-space debug` attaches gdb to.
+struct DebugTarget {
+  std::string space;  // empty: not a program of a named space (a private space, or not ours)
+  pid_t pid = 0;
+  uint32_t slot = 0;
+  uint64_t slot_base = 0, slot_size = 0;
+};
+
+std::optional<uint64_t> parse_decimal(const std::string& s) {
+  if (s.empty() || s.size() > 19 || s.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  return std::stoull(s);
+}
+
+// The thread group a pid or thread id belongs to; nullopt if there is no such task.
+std::optional<pid_t> thread_group_of(pid_t pid) {
+  FILE* f = fopen(("/proc/" + std::to_string(pid) + "/status").c_str(), "re");
+  if (!f) return std::nullopt;
+  char line[256];
+  std::optional<pid_t> tgid;
+  while (fgets(line, sizeof line, f))
+    if (strncmp(line, "Tgid:", 5) == 0) tgid = pid_t(strtol(line + 5, nullptr, 10));
+  fclose(f);
+  return tgid;
+}
+
+DebugTarget target_of(const proto::PsReply& ps, const proto::PsEntry& e) {
+  return DebugTarget{ps.space_name, pid_t(e.pid), e.slot, slot_base(ps, e.slot), ps.slot_size};
+}
+
+DebugTarget find_pid(pid_t pid) {
+  std::optional<pid_t> tgid = thread_group_of(pid);
+  if (!tgid) fail("debug: there is no process " + std::to_string(pid));
+  for (const auto& n : socket_names()) {
+    auto r = query_ps(n);
+    if (!r.ok()) continue;
+    for (const auto& e : r->entries)
+      if (e.pid != 0 && pid_t(e.pid) == *tgid) return target_of(*r, e);
+  }
+  return DebugTarget{"", *tgid, 0, 0, 0};
+}
+
+DebugTarget find_slot(const std::string& name, const std::string& slot_text) {
+  if (auto st = validate_space_name(name); !st.ok()) fail(st.error().message);
+  auto slot = parse_decimal(slot_text);
+  if (!slot) fail("debug: " + slot_text + " is not a slot number (see tp-space ps " + name + ")");
+  auto r = query_ps(name);
+  if (!r.ok()) fail(r.error().message);
+  for (const auto& e : r->entries) {
+    if (e.slot != *slot) continue;
+    if (e.pid == 0)
+      fail("debug: slot " + slot_text + " of space " + name + " holds the memory of a program that has ended (" +
+           e.state + "); there is no process to attach to");
+    return target_of(*r, e);
+  }
+  fail("debug: space " + name + " has no program in slot " + slot_text + " (see tp-space ps " + name + ")");
+}
+
+std::string gdb_extension_path() {
+  const std::string dir = own_directory();
+  std::vector<std::string> candidates;
+#ifdef TP_GDB_INSTALL_REL
+  candidates.push_back(dir + "/" TP_GDB_INSTALL_REL "/threadprocs_gdb.py");
+#endif
+  candidates.push_back(dir + "/../share/threadprocs/gdb/threadprocs_gdb.py");
+  for (const auto& c : candidates) {
+    char real[4096];
+    if (access(c.c_str(), R_OK) == 0) return realpath(c.c_str(), real) ? real : c;
+  }
+  fail("debug: the gdb extension threadprocs_gdb.py is not installed beside tp-space (looked in " +
+       candidates.back() + ")");
+}
+
+std::string shell_quote(const std::string& s) {
+  if (!s.empty() && s.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-+=/.,:@%") ==
+                        std::string::npos)
+    return s;
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+std::string hex(uint64_t v) {
+  char buf[32];
+  snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+int debug(const std::vector<std::string>& target, const std::vector<std::string>& gdb_args, bool print_only) {
+  DebugTarget t;
+  if (target.size() == 1) {
+    auto pid = parse_decimal(target[0]);
+    if (!pid || *pid == 0 || *pid > uint64_t(INT32_MAX))
+      fail("debug: " + target[0] + " is not a pid (tp-space debug PID, or tp-space debug NAME SLOT)");
+    t = find_pid(pid_t(*pid));
+    if (t.space.empty())
+      fprintf(stderr,
+              "tp-space: pid %d is not a program of a running named space; the gdb extension looks for its "
+              "slot itself (a program of a private space)\n",
+              int(t.pid));
+  } else if (target.size() == 2) {
+    t = find_slot(target[0], target[1]);
+  } else {
+    fail("debug: expected PID, or NAME SLOT");
+  }
+
+  std::string attach = "tp-attach";
+  if (!t.space.empty())
+    attach += " --space " + t.space + " --slot-base " + hex(t.slot_base) + " --slot-size " + hex(t.slot_size);
+  attach += " " + std::to_string(t.pid);
+  const char* gdb_env = getenv("TP_GDB");
+  std::string gdb = gdb_env && *gdb_env ? gdb_env : "gdb";
+  std::vector<std::string> args{gdb, "-q", "-iex", "source " + gdb_extension_path(), "-ex", attach};
+  args.insert(args.end(), gdb_args.begin(), gdb_args.end());
+  if (print_only) {
+    std::string line;
+    for (const auto& a : args) line += (line.empty() ? "" : " ") + shell_quote(a);
+    printf("%s\n", line.c_str());
+    return 0;
+  }
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  execvp(argv[0], argv.data());
+  int err = errno;
+  if (err == ENOENT)
+    fail("debug: " + gdb + " not found: install gdb (or set TP_GDB to the debugger to run)", 127);
+  fail("debug: cannot run " + gdb + ": " + errno_text(err), 126);
+}
+
 int run(int argc, char** argv) {
   CLI::App app{"Start, stop and inspect Threadprocs spaces.", "tp-space"};
   app.set_version_flag("--version", std::string("tp-space ") + TP_VERSION);
@@ -373,16 +596,46 @@ int run(int argc, char** argv) {
   release_cmd->add_option("NAME", release_name, "Space name")->required();
   release_cmd->add_option("SLOT", release_slot, "Slot number (see tp-space ps)")->required();
 
+  std::vector<std::string> debug_target;
+  bool debug_print = false;
+  auto* debug_cmd = app.add_subcommand(
+      "debug", "Run gdb attached to one program: tp-space debug PID, or tp-space debug NAME SLOT; "
+               "arguments after -- go to gdb (e.g. -- -batch -ex bt)");
+  debug_cmd->add_option("TARGET", debug_target, "PID, or NAME SLOT")->required()->expected(1, 2);
+  debug_cmd->add_flag("--print-command", debug_print, "Print the gdb command line instead of running it");
+
+  std::string log_name;
+  bool log_follow = false;
+  int log_lines = -1;
+  auto* log_cmd = app.add_subcommand("log", "Show the event log of space NAME (launches, exits, reclaims, refusals)");
+  log_cmd->add_option("NAME", log_name, "Space name")->required();
+  log_cmd->add_flag("-f,--follow", log_follow, "Keep printing what the host logs (until interrupted)");
+  log_cmd->add_option("-n,--lines", log_lines, "Print only the last N lines first")->check(CLI::NonNegativeNumber);
+
+  // Everything after "--" belongs to gdb (tp-space debug); CLI11 would take it as positionals.
+  std::vector<std::string> gdb_args;
+  std::vector<char*> own_args(argv, argv + argc);
+  for (int i = 1; i < argc; ++i) {
+    if (strcmp(argv[i], "--") == 0) {
+      gdb_args.assign(argv + i + 1, argv + argc);
+      own_args.resize(size_t(i));
+      break;
+    }
+  }
+
   try {
-    app.parse(argc, argv);
+    app.parse(int(own_args.size()), own_args.data());
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
+  if (!gdb_args.empty() && !debug_cmd->parsed()) fail("arguments after -- are for tp-space debug only");
   if (start_cmd->parsed()) return start(so);
   if (release_cmd->parsed()) return release(release_name, release_slot);
   if (stop_cmd->parsed()) return stop(stop_name, grace);
   if (list_cmd->parsed()) return list(json);
   if (ps_cmd->parsed()) return ps(ps_name, json);
+  if (debug_cmd->parsed()) return debug(debug_target, gdb_args, debug_print);
+  if (log_cmd->parsed()) return show_log(log_name, log_follow, log_lines);
   return 1;
 }
 
