@@ -14,15 +14,19 @@
 # every frame of the program shows as `??`. tp-attach instead:
 #   1. attaches with gdb's OS ABI set to "none", so that gdb's shared-library support, which
 #      would follow the host's link map and plant its event breakpoint in the host's ld.so,
-#      never starts; it drops the host's executable and symbols, and sets the OS ABI back;
+#      does not start; it drops the host's executable and symbols;
 #   2. reads the program's own auxiliary vector, which the space's host wrote at the top of
-#      the program's slot (recognised by its AT_TP_* entries): AT_PHDR leads to the program's
-#      dynamic section, its DT_DEBUG to the program's own r_debug (else ld.so's _r_debug), and
-#      r_debug to the link map of every object the program's ld.so loaded;
-#   3. loads each object's symbols where it lies: the executable with `symbol-file -o` (still
-#      under the "none" OS ABI), so inferior calls return to the program's own entry point;
-#      the libraries with `add-symbol-file` and every section's address (which lets gdb's
-#      libthread_db support find the program's libc); the vDSO from memory.
+#      the program's slot (recognised by its AT_TP_* entries): AT_PHDR gives the program's
+#      executable and where it is loaded;
+#   3. makes that executable gdb's executable and main symbol file, at its load address (still
+#      under the "none" OS ABI), and loads the vDSO's symbols from memory;
+#   4. if the program's ld.so has set up its link map (r_debug, found through DT_DEBUG of the
+#      program's dynamic section), starts gdb's shared-library support: gdb now finds that
+#      link map through its executable, the program's, so it follows the program's libraries
+#      (dlopen included), thread-local storage works, and its event breakpoint lies in the
+#      program's own ld.so. If not (attached before ld.so ran, or a static program without
+#      DT_DEBUG), the extension loads the symbols it finds itself, with add-symbol-file, and
+#      again at every stop.
 # It also turns displaced stepping off: gdb would copy instructions to the entry point named
 # in /proc/PID/auxv, the host's, which every gdb debugging a program of the space would share.
 #
@@ -130,7 +134,8 @@ class _ElfFile:
             self.type = struct.unpack_from("<H", header, 16)[0]
             self.phoff = struct.unpack_from("<Q", header, 32)[0]
             self.shoff = struct.unpack_from("<Q", header, 40)[0]
-            self.phnum, self.shentsize, self.shnum, self.shstrndx = struct.unpack_from("<HHHH", header, 56)
+            (self.phnum, self.shentsize, self.shnum,
+             self.shstrndx) = struct.unpack_from("<HHHH", header, 56)
             f.seek(self.phoff)
             self.phdrs = _parse_phdrs(f.read(self.phnum * _PHDR_SIZE), self.phnum)
         self._symbols = None
@@ -368,7 +373,8 @@ class _Threadproc:
             except gdb.MemoryError:
                 pass
         self.maps = maps
-        self.phdrs = _parse_phdrs(_read_bytes(auxv[_AT_PHDR], auxv[_AT_PHNUM] * _PHDR_SIZE), auxv[_AT_PHNUM])
+        phnum = auxv[_AT_PHNUM]
+        self.phdrs = _parse_phdrs(_read_bytes(auxv[_AT_PHDR], phnum * _PHDR_SIZE), phnum)
         image = _mapping_at(maps, auxv[_AT_PHDR])
         if image is None or not image.path.startswith("/"):
             raise gdb.GdbError("pid %d: no file is mapped at its program headers (%s)"
@@ -405,7 +411,8 @@ class _Threadproc:
     def private_ranges(self):
         """Where only this program's code runs: its slot, and its image if that lies outside."""
         ranges = [(self.slot_base, self.slot_base + self.slot_size, "slot %s" % self.slot)]
-        if self.main_range and not (self.slot_base <= self.main_range[0] < self.slot_base + self.slot_size):
+        slot_end = self.slot_base + self.slot_size
+        if self.main_range and not self.slot_base <= self.main_range[0] < slot_end:
             ranges.append((self.main_range[0], self.main_range[1], "fixed-address image"))
         return ranges
 
@@ -666,7 +673,8 @@ class _BreakpointGuard:
         if locations is not None:  # gdb 13
             for i, loc in enumerate(locations, 1):
                 if loc.enabled and loc.address is not None and not program.is_private(loc.address):
-                    out.append(("%d.%d" % (bp.number, i), loc.address, lambda loc=loc: setattr(loc, "enabled", False)))
+                    disable = lambda loc=loc: setattr(loc, "enabled", False)  # noqa: E731
+                    out.append(("%d.%d" % (bp.number, i), loc.address, disable))
             return out
         if not bp.enabled:
             return out
@@ -718,10 +726,12 @@ class _State:
         self.program = None
         self.native = False     # gdb's own solib support follows the program's link map
         self.auto_solib_add = True  # the user's setting, while the extension holds it off
+        self.holding_auto_solib_add = False
         self.shared_breakpoints = "convert"
         self.auto_reload = True
         self.guard = _BreakpointGuard(self)
         self.own_changes = 0    # > 0 while the extension itself replaces symbol files
+        self.ready_noted = False  # said that a new tp-attach would let gdb follow the libraries
         gdb.events.stop.connect(self.on_stop)
         gdb.events.exited.connect(self.on_exit)
         gdb.events.clear_objfiles.connect(self.on_clear_objfiles)
@@ -735,21 +745,39 @@ class _State:
                      % self.program.pid)
             self.program = None
             self.native = False
+            self.release_auto_solib_add()
 
     def on_exit(self, event):
         if self.program is not None and getattr(event, "exit_code", None) is not None:
             _message("pid %d exited with code %d" % (self.program.pid, event.exit_code))
         self.program = None  # exited, killed or detached
         self.native = False
+        self.release_auto_solib_add()
+
+    def hold_auto_solib_add(self):
+        """auto-solib-add off while gdb's solib support could still find the host."""
+        if not self.holding_auto_solib_add:
+            self.auto_solib_add = bool(gdb.parameter("auto-solib-add"))
+            self.holding_auto_solib_add = True
+        gdb.execute("set auto-solib-add off", to_string=True)
+
+    def release_auto_solib_add(self):
+        if self.holding_auto_solib_add:
+            self.holding_auto_solib_add = False
+            gdb.execute("set auto-solib-add %s" % ("on" if self.auto_solib_add else "off"), to_string=True)
 
     def on_stop(self, _event):
         if self.program is None or self.native or not self.auto_reload:
             return
         try:
-            if self.program.native_ready():
-                self.go_native()
-            else:
-                self.sync(verbose=False)
+            self.sync(verbose=False)
+            if not self.ready_noted and self.program.native_ready():
+                # gdb's solib support cannot take over objfiles loaded by hand (removing
+                # libc's under libthread_db crashes gdb): a new tp-attach can.
+                self.ready_noted = True
+                _message("pid %d has set up its link map now: `detach` and `tp-attach %d` again "
+                         "to let gdb follow its libraries (thread-local variables, dlopen)"
+                         % (self.program.pid, self.program.pid))
         except (gdb.error, gdb.MemoryError, OSError, ValueError) as e:
             _warning("cannot re-read the program's libraries: %s" % e)
 
@@ -775,18 +803,12 @@ class _State:
                 _warning("no symbols for the vDSO: %s" % e)
 
     def go_native(self):
-        """Hands the program's libraries to gdb's own solib support (svr4), now safe to start."""
+        """Starts gdb's own solib support (svr4), now that it can only find the program."""
         program = self.program
-        for key in [k for k, o in program.loaded.items() if not o.main and not o.vdso]:
-            obj = program.loaded.pop(key)  # loaded by sync() so far: gdb loads them now
-            try:
-                _quiet("remove-symbol-file -a %s" % _hex(obj.probe))
-            except gdb.error:
-                pass
         self.native = True
-        gdb.execute("set auto-solib-add %s" % ("on" if self.auto_solib_add else "off"), to_string=True)
-        # Setting the search path (to its own value) makes gdb re-run its solib start-up:
-        # read the link map, load the libraries, put its event breakpoint on r_brk.
+        self.release_auto_solib_add()
+        # Setting the search path (to its own value) makes gdb run its solib start-up: read
+        # the link map, load the libraries, put its event breakpoint on r_brk.
         path = gdb.parameter("solib-search-path") or ""
         _quiet("set solib-search-path %s" % path)
         for address, what in _internal_breakpoints():
@@ -806,7 +828,8 @@ class _State:
             _message(note)
         wanted = {(path, base) for path, base, main in objects if not main}
         added, removed = [], []
-        for key in [k for k, o in program.loaded.items() if k not in wanted and not o.main and not o.vdso]:
+        gone = [k for k, o in program.loaded.items() if k not in wanted and not o.main and not o.vdso]
+        for key in gone:
             obj = program.loaded.pop(key)
             try:
                 _quiet("remove-symbol-file -a %s" % _hex(obj.probe))
@@ -822,9 +845,9 @@ class _State:
             program.loaded[(path, base)] = _LoadedObject(path, base, probe)
             added.append(path)
         if not verbose and (added or removed):
-            _message("libraries of pid %d: %s%s" % (
-                program.pid, "loaded " + ", ".join(added) if added else "",
-                ("; " if added and removed else "") + ("unloaded " + ", ".join(removed) if removed else "")))
+            changes = (["loaded " + ", ".join(added)] if added else []) + \
+                      (["unloaded " + ", ".join(removed)] if removed else [])
+            _message("libraries of pid %d: %s" % (program.pid, "; ".join(changes)))
         return added
 
     @staticmethod
@@ -898,9 +921,10 @@ Usage: tp-attach [--slot-base ADDR --slot-size SIZE] [--space NAME] PID
 
 PID is the threadproc's pid (as `tp-space ps` shows it). The slot's base and size are
 optional: without them the extension finds the program's slot from its main thread's stack.
-`tp-space debug PID` runs gdb with this command. gdb's own shared-library tracking, which would
-follow the space's host, stays off; `tp-reload` re-reads the program's libraries (done at every
-stop unless `set threadprocs auto-reload off`)."""
+`tp-space debug PID` runs gdb with this command. Use it instead of `attach`, `file` or
+`symbol-file`, which would give gdb the space's host. gdb's shared-library support then follows
+the program's own link map (`info sharedlibrary`, dlopen, thread-local variables); see
+`info threadprocs`."""
 
     def __init__(self):
         super().__init__("tp-attach", gdb.COMMAND_RUNNING)
@@ -947,8 +971,7 @@ def _attach(pid, slot_base, slot_size, space):
     # and plant its shared-library event breakpoint in the host's ld.so. It starts when gdb
     # attaches and when a main symbol file is loaded, and never under the "none" OS ABI; it
     # is started later (go_native), once it can only find the program's link map.
-    _TP_STATE.auto_solib_add = bool(gdb.parameter("auto-solib-add"))
-    gdb.execute("set auto-solib-add off", to_string=True)
+    _TP_STATE.hold_auto_solib_add()
     quiet = {"confirm": "off"}
     if _has_parameter("suppress-cli-notifications"):  # gdb 12: no "0x... in ?? ()" at attach
         quiet["suppress_cli_notifications"] = "on"
@@ -969,7 +992,7 @@ def _attach(pid, slot_base, slot_size, space):
         raise
     state = _TP_STATE
     state.program = program
-    state.native = False
+    state.native = state.ready_noted = False
     state.load_program()
     if program.native_ready():
         state.go_native()
@@ -1017,8 +1040,12 @@ def _locate(pid, slot_base, slot_size, space):
 
 
 class _TpReload(gdb.Command):
-    """Re-read the threadproc's link map: load the symbols of libraries it loaded since, drop
-those it unloaded. Runs at every stop unless `set threadprocs auto-reload off`."""
+    """Re-read the threadproc's libraries now.
+
+When gdb's shared-library support follows the program (see `info threadprocs`), this is
+`sharedlibrary`. Otherwise (a program attached before its ld.so had run, or a static program),
+the extension loads the symbols of the libraries the program loaded since and drops those it
+unloaded; it does so at every stop unless `set threadprocs auto-reload off`."""
 
     def __init__(self):
         super().__init__("tp-reload", gdb.COMMAND_FILES)
@@ -1027,8 +1054,6 @@ those it unloaded. Runs at every stop unless `set threadprocs auto-reload off`."
         state = _TP_STATE
         if state.program is None:
             raise gdb.GdbError("tp-reload: not attached to a threadproc (use tp-attach)")
-        if not state.native and state.program.native_ready():
-            state.go_native()
         if state.native:
             gdb.execute("sharedlibrary", from_tty)
             return
@@ -1104,7 +1129,8 @@ a hardware breakpoint, `refuse` disables it."""
 
 
 class _AutoReload(gdb.Parameter):
-    """Whether the threadproc's link map is re-read at every stop (new libraries get symbols)."""
+    """Whether the extension re-reads the threadproc's libraries at every stop, as long as gdb's
+own shared-library support does not follow them yet (see `info threadprocs`)."""
 
     set_doc = "Set whether the threadproc's libraries are re-read at every stop."
     show_doc = "Show whether the threadproc's libraries are re-read at every stop."

@@ -27,7 +27,9 @@ class ProgramLink {
 // Relays signals to the program and returns how it ended. Every catchable
 // signal is forwarded, except those the terminal already delivered to a
 // program in our process group and those the program sent to its own group.
-// TSTP/TTIN/TTOU stop the program, then the launcher itself.
+// TSTP/TTIN/TTOU stop the program, then the launcher itself (when the
+// launcher's process group is orphaned they are forwarded like any other: the
+// kernel would not stop either of them).
 Result<ExitStatus> relay_until_exit(ProgramLink& link, uint64_t launcher_ignored);
 
 // Blocks every signal the relay forwards (call before launching, so that none

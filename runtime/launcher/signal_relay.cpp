@@ -27,6 +27,16 @@ sigset_t relayed_set(uint64_t launcher_ignored) {
 
 bool is_stop_signal(int sig) { return sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU; }
 
+// The kernel discards TSTP/TTIN/TTOU for a process group that is orphaned (no
+// member has a parent in another group of the same session: no shell could
+// resume it). tp-run's group qualifies when its own parent does, as a shell's
+// job does; otherwise it cannot stop, and neither would the program natively.
+bool can_stop_self() {
+  pid_t parent = getppid();
+  pid_t parent_group = getpgid(parent);
+  return parent_group >= 0 && parent_group != getpgrp() && getsid(parent) == getsid(0);
+}
+
 // Stops the launcher with `sig` (so the shell sees a stopped job), returning
 // once it is continued.
 void stop_self(int sig) {
@@ -69,7 +79,7 @@ Result<ExitStatus> relay_until_exit(ProgramLink& link, uint64_t launcher_ignored
       int sig = int(si.ssi_signo);
       bool from_program = si.ssi_code == SI_USER && pid_t(si.ssi_pid) == link.pid();
       bool from_terminal = si.ssi_code == SI_KERNEL;
-      if (is_stop_signal(sig)) {
+      if (is_stop_signal(sig) && can_stop_self()) {
         link.send_signal(SIGSTOP);
         stop_self(sig);
         continue;

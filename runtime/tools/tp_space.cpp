@@ -598,10 +598,15 @@ int run(int argc, char** argv) {
 
   std::vector<std::string> debug_target;
   bool debug_print = false;
-  auto* debug_cmd = app.add_subcommand(
-      "debug", "Run gdb attached to one program: tp-space debug PID, or tp-space debug NAME SLOT; "
-               "arguments after -- go to gdb (e.g. -- -batch -ex bt)");
-  debug_cmd->add_option("TARGET", debug_target, "PID, or NAME SLOT")->required()->expected(1, 2);
+  auto* debug_cmd =
+      app.add_subcommand("debug", "Run gdb on one program (PID, or NAME SLOT) with its own symbols");
+  debug_cmd->add_option("TARGET", debug_target, "The program's pid, or its space's name and its slot")
+      ->required()
+      ->expected(1, 2)
+      ->type_name("PID | NAME SLOT");
+  debug_cmd->footer(
+      "Arguments after -- go to gdb: tp-space debug 4242 -- -batch -ex 'thread apply all bt'.\n"
+      "TP_GDB names the debugger to run (default: gdb). See docs/debugging.md.");
   debug_cmd->add_flag("--print-command", debug_print, "Print the gdb command line instead of running it");
 
   std::string log_name;
