@@ -49,8 +49,8 @@ bench "Launch latency (hello world, dynamic PIE)" \
 dynamic loading, a few hundred µs), the launch crosses processes (launcher → host → program →
 host → launcher: each hop wakes a task on the other CPU, tens of µs on an idle VM), and every
 \`mmap\`, \`munmap\` and \`brk\` that ld.so and mimalloc make in the program is performed by
-the host (about 10 µs each; a dynamic hello with the space's allocator makes a few dozen). The private space additionally reserves its arena and starts its supervisor
-threads. Threadprocs loses here, by design: it pays at launch for what it saves at hand-off." \
+the host (about 10 µs each; a dynamic hello with the space's allocator makes a few dozen).
+The private space additionally reserves its arena and starts its supervisor threads. Threadprocs loses here, by design: it pays at launch for what it saves at hand-off." \
   build-bench/bench/launch_latency "$bin/tp-run" "$bin/tp-space" "$progs/bench_hello" "${TP_BENCH_ROUNDS:-200}"
 
 rounds=${TP_BENCH_MEM_ROUNDS:-10}
@@ -59,7 +59,8 @@ bench "Small malloc/free: threadproc vs normal process" \
 threadprocs project forced \`MALLOC_MMAP_THRESHOLD_=0\` and was 1157x slower). The space's
 allocator is mimalloc, so the fair comparison for the default is native mimalloc; with
 \`--private-heap\` it is native glibc, whose main arena then grows and trims through the
-emulated per-slot break." \
+emulated per-slot break, each move of it a trapped call (which is why a glibc program that
+grows and frees its heap in bulk can be a few percent slower)." \
   build-bench/bench/malloc_compare "$bin/tp-run" "$progs/bench_malloc" "$rounds" "$mimalloc"
 bench "mmap-heavy program: supervised (threadproc) vs not" \
 "Threadprocs loses here: every trapped call is a round trip to the host's supervisor (a
