@@ -4,6 +4,8 @@
 // (found, but cannot be run), like a shell refusing a bad executable.
 #pragma once
 
+#include "common/hex.h"
+
 #include <cstdint>
 #include <cstdio>
 #include <string>
@@ -13,11 +15,7 @@
 
 namespace tp::elf {
 
-inline std::string hex(uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
-}
+using tp::hex;
 
 inline std::string dec(uint64_t v) { return std::to_string(v); }
 

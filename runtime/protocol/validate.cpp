@@ -1,4 +1,5 @@
 #include "protocol/validate.h"
+#include "common/hex.h"
 
 #include <signal.h>
 
@@ -15,11 +16,6 @@ Error fail(const char* msg_name, const std::string& detail) {
   return make_error(std::string(msg_name) + ": " + detail);
 }
 
-std::string hex(uint64_t v) {
-  char buf[24];
-  snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
-}
 
 std::string octal(uint32_t v) {
   char buf[16];

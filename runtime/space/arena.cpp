@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "common/errno_text.h"
+#include "common/hex.h"
 #include "threadprocs/abi.h"
 
 #ifndef PR_SET_VMA
@@ -20,11 +21,6 @@ constexpr uint64_t kUserSpaceEnd = 0x7ffffffff000ull;  // 47-bit user space
 constexpr uint64_t kSlotAlign = 2ull << 20;            // slots start on 2 MiB
 constexpr uint64_t kMinSlotSize = 256ull << 20;        // image + ld.so + stack
 
-std::string hex(uint64_t v) {
-  char buf[32];
-  snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
-}
 }  // namespace
 
 ArenaConfig default_arena_config() {

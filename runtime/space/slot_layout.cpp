@@ -1,16 +1,10 @@
 #include "space/slot_layout.h"
 
-#include <cstdio>
 #include <string>
 
+#include "common/hex.h"
+
 namespace tp {
-namespace {
-std::string hex(uint64_t v) {
-  char buf[32];
-  snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
-}
-}  // namespace
 
 Result<SlotLayout> plan_slot_layout(uint64_t slot_base, uint64_t slot_size, const SpanRequest& image,
                                     const SpanRequest* interp, uint64_t stack_size) {

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "common/errno_text.h"
+#include "common/hex.h"
 #include "common/json.h"
 #include "common/size_parse.h"
 #include "host/event_log.h"
@@ -514,11 +515,6 @@ std::string shell_quote(const std::string& s) {
   return out + "'";
 }
 
-std::string hex(uint64_t v) {
-  char buf[32];
-  snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
-}
 
 int debug(const std::vector<std::string>& target, const std::vector<std::string>& gdb_args, bool print_only) {
   DebugTarget t;
