@@ -94,9 +94,6 @@ Step act(std::function<void(const std::string& dir)> action) {
   return Step{{}, "", "", std::move(action)};
 }
 
-bool exited_with(const Result& result, int code) {
-  return WIFEXITED(result.status) && WEXITSTATUS(result.status) == code;
-}
 
 // --- The tools --------------------------------------------------------------------------------
 

@@ -28,9 +28,6 @@
 namespace tpit {
 namespace {
 
-bool exited_with(const Result& result, int code) {
-  return WIFEXITED(result.status) && WEXITSTATUS(result.status) == code;
-}
 
 size_t count(const std::string& text, const std::string& needle) {
   size_t n = 0;

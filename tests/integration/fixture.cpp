@@ -2,6 +2,7 @@
 
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <algorithm>
 #include <chrono>
@@ -191,6 +192,24 @@ long stable(const std::function<long()>& value) {
     last = now;
   }
   return last;
+}
+
+bool exited_with(const Result& result, int code) {
+  return WIFEXITED(result.status) && WEXITSTATUS(result.status) == code;
+}
+
+bool killed_by(const Result& result, int signal) {
+  return WIFSIGNALED(result.status) && WTERMSIG(result.status) == signal;
+}
+
+pid_t TpTest::start_space(const std::string& name, const std::vector<std::string>& options) {
+  use_space(name);
+  std::vector<std::string> args{"start", name};
+  args.insert(args.end(), options.begin(), options.end());
+  const Result started = tp_space(args);
+  EXPECT_TRUE(exited_with(started, 0)) << "tp-space start " << name << ": " << describe(started);
+  EXPECT_EQ(started.out, "") << "tp-space start printed on stdout";
+  return exited_with(started, 0) ? host_pid(name) : -1;
 }
 
 }  // namespace tpit

@@ -45,6 +45,25 @@ long settle_until(const std::function<long()>& value, const std::function<bool(l
 // Reads `value` until it is the same 5 times in a row, 20 ms apart (5 s at most).
 long stable(const std::function<long()>& value);
 
+// True in a sanitizer build (scripts/test.sh's second stage builds tp-run and tp-space
+// with ASan too): there the host's allocator maps its size-class regions lazily and keeps
+// freed memory in quarantine, so the host's maps count and RSS say nothing about the
+// runtime. Descriptors and threads are compared exactly in every build.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kSanitized = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+#else
+constexpr bool kSanitized = false;
+#endif
+
+bool exited_with(const Result& result, int code);
+bool killed_by(const Result& result, int signal);
+
 class TpTest : public ::testing::Test {
  protected:
   void SetUp() override;
@@ -63,6 +82,9 @@ class TpTest : public ::testing::Test {
   Result run(std::vector<std::string> argv) const { return tpit::run(command(std::move(argv))); }
   // `tp-space ARGS...`.
   Result tp_space(std::vector<std::string> args) const;
+  // `tp-space start NAME [options]` must succeed with nothing on stdout; returns the host
+  // pid (-1, and a failure, if it failed). Teardown stops the space.
+  pid_t start_space(const std::string& name, const std::vector<std::string>& options = {});
   // Marks a space name as used by this test: teardown stops it.
   const std::string& use_space(const std::string& name);
   // `tp-space list --json`, parsed; fails the test and returns nullopt on bad output.

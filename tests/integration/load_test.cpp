@@ -23,21 +23,6 @@
 namespace tpit {
 namespace {
 
-// Under AddressSanitizer (scripts/test.sh's second stage builds tp-run and tp-space with it
-// too) the host's allocator maps its size-class regions lazily and keeps freed memory in
-// quarantine: its maps count and RSS say nothing about the runtime there. Descriptors and
-// threads are compared exactly in every build.
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kSanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
-#else
-constexpr bool kSanitized = false;
-#endif
 
 // What the tests watch in the host: all of it describes the whole space, because the
 // programs share the host's address space (maps, RSS) while holding their own fd tables.
@@ -77,12 +62,6 @@ std::string signal_name(int signal) {
   return std::string("SIG") + (name ? name : "?");
 }
 
-bool exited_with(const Result& result, int code) {
-  return WIFEXITED(result.status) && WEXITSTATUS(result.status) == code;
-}
-bool killed_by(const Result& result, int signal) {
-  return WIFSIGNALED(result.status) && WTERMSIG(result.status) == signal;
-}
 
 // The pid in pong's first line, "ready PID\n"; -1 if there is none yet.
 pid_t pong_pid(const std::string& out) {
@@ -98,15 +77,6 @@ class Load : public TpTest {
     TP_REQUIRE_SPACE();
   }
 
-  // `tp-space start NAME [options]`; returns the host pid (-1 and a failure if it failed).
-  pid_t start_space(const std::string& name, const std::vector<std::string>& options = {}) {
-    use_space(name);
-    std::vector<std::string> args{"start", name};
-    args.insert(args.end(), options.begin(), options.end());
-    const Result started = tp_space(args);
-    EXPECT_TRUE(exited_with(started, 0)) << "tp-space start " << name << ": " << describe(started);
-    return exited_with(started, 0) ? host_pid(name) : -1;
-  }
 
   static HostMetrics metrics(pid_t host) {
     const std::string proc = "/proc/" + std::to_string(host);

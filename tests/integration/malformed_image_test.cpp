@@ -26,19 +26,6 @@
 namespace tpit {
 namespace {
 
-// Under AddressSanitizer the host's allocator maps memory lazily: its maps count says
-// nothing about the runtime there (see load_test.cpp). Descriptors and threads are exact.
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kSanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
-#else
-constexpr bool kSanitized = false;
-#endif
 
 // --- The bytes of an ELF file, with typed access to its header and program headers ---------
 

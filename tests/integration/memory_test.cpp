@@ -57,18 +57,7 @@ class Memory : public TpTest {
     return {Kind::Private, Kind::Named};
   }
 
-  static bool exited_with(const Result& result, int code) {
-    return WIFEXITED(result.status) && WEXITSTATUS(result.status) == code;
-  }
 
-  pid_t start_space(const std::string& name, const std::vector<std::string>& options = {}) {
-    use_space(name);
-    std::vector<std::string> args{"start", name};
-    args.insert(args.end(), options.begin(), options.end());
-    const Result started = tp_space(args);
-    EXPECT_TRUE(exited_with(started, 0)) << "tp-space start " << name << ": " << describe(started);
-    return exited_with(started, 0) ? host_pid(name) : -1;
-  }
 
   // A "Name:   1234 kB" field of /proc/PID/status, in kB; -1 if absent.
   static long status_kb(pid_t pid, const std::string& field) {

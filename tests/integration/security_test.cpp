@@ -85,13 +85,6 @@ class Security : public TpTest {
     return copy;
   }
 
-  pid_t start_space(const std::string& name) {
-    use_space(name);
-    const Result started = tp_space({"start", name});
-    EXPECT_TRUE(WIFEXITED(started.status) && WEXITSTATUS(started.status) == 0)
-        << describe(started);
-    return host_pid(name);
-  }
 
   void expect_space_serves(const std::string& name) {
     const Result hello = run(launch_in(name, {program("hello")}));

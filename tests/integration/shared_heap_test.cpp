@@ -28,12 +28,6 @@ namespace {
 
 constexpr std::int64_t kMiB = 1024 * 1024;
 
-bool exited_with(const Result& result, int code) {
-  return WIFEXITED(result.status) && WEXITSTATUS(result.status) == code;
-}
-bool killed_by(const Result& result, int signal) {
-  return WIFSIGNALED(result.status) && WTERMSIG(result.status) == signal;
-}
 
 // "a,b,c" as a set.
 std::set<std::string> split_flags(const std::string& flags) {
@@ -85,14 +79,6 @@ class SharedHeapTest : public TpTest {
     TP_REQUIRE_SPACE();
   }
 
-  pid_t start_space(const std::string& name, const std::vector<std::string>& options = {}) {
-    use_space(name);
-    std::vector<std::string> args{"start", name};
-    args.insert(args.end(), options.begin(), options.end());
-    const Result started = tp_space(args);
-    EXPECT_TRUE(exited_with(started, 0)) << "tp-space start " << name << ": " << describe(started);
-    return exited_with(started, 0) ? host_pid(name) : -1;
-  }
 
   // The entries of `tp-space ps SPACE --json`; empty (and a failure) on bad output.
   std::vector<Json> ps_entries(const std::string& space) const {

@@ -34,16 +34,6 @@ class Space : public TpTest {
     return WIFEXITED(result.status) && WEXITSTATUS(result.status) == 0;
   }
 
-  // `tp-space start NAME [options]` must succeed; returns the host pid (-1 on failure).
-  pid_t start_space(const std::string& name, const std::vector<std::string>& options = {}) {
-    use_space(name);
-    std::vector<std::string> args{"start", name};
-    args.insert(args.end(), options.begin(), options.end());
-    const Result started = tp_space(args);
-    EXPECT_TRUE(exited_ok(started)) << "tp-space start " << name << ": " << describe(started);
-    EXPECT_EQ(started.out, "") << "tp-space start printed on stdout";
-    return exited_ok(started) ? host_pid(name) : -1;
-  }
 
   // The ps entry of `pid` in `space`, if listed.
   std::optional<Json> ps_entry(const std::string& space, pid_t pid) const {
