@@ -8,6 +8,7 @@
 #include "elf/diagnostics.h"
 #include "elf/elf_header.h"
 #include "elf/elf_notes.h"
+#include "elf/tp_note.h"
 #include "elf/load_segments.h"
 
 namespace tp::elf {
@@ -152,6 +153,9 @@ Result<ElfImage> read_elf_image(const FileView& file) {
   TP_ASSIGN_OR_RETURN(image.phdr_vaddr, find_phdr_vaddr(file.name(), eh, phdrs, image.loads));
   TP_ASSIGN_OR_RETURN(image.interpreter, read_interpreter(file, phdrs));
   TP_ASSIGN_OR_RETURN(image.tp_note, read_tp_note(file, phdrs));
+  if (image.tp_note) {
+    TP_ASSIGN_OR_RETURN(image.slot_aware, decode_tp_note(*image.tp_note, image, file.name()));
+  }
   for (const Elf64_Phdr& ph : phdrs) {
     // The kernel lets the last PT_GNU_STACK win; so do we.
     if (ph.p_type != PT_GNU_STACK) continue;

@@ -36,6 +36,19 @@ struct LoadSegment {
 
 struct ImageNote {
   std::vector<uint8_t> desc;  // descriptor bytes of the "TPRC" / TP_NOTE_TYPE note
+  uint64_t desc_vaddr = 0;    // link-time address of the descriptor (p_vaddr-based)
+};
+
+// The TPRC note, decoded and checked (tp_note_desc_problem of abi.h, and the
+// export table inside the image). Addresses are link-time addresses.
+struct SlotAwareNote {
+  uint32_t abi_version = 0;
+  uint32_t flags = 0;
+  uint64_t stack_size = 0;     // 0: the launcher's RLIMIT_STACK
+  uint64_t min_slot_size = 0;  // 0: any
+  int32_t fixed_slot = -1;     // -1: any
+  uint64_t exports_begin = 0, exports_end = 0;
+  std::string name;            // empty: the file's name
 };
 
 struct ElfImage {
@@ -54,6 +67,7 @@ struct ElfImage {
   bool exec_stack = false;
   bool has_gnu_stack = false;       // whether PT_GNU_STACK was present at all
   std::optional<ImageNote> tp_note;  // present in slot-aware images
+  std::optional<SlotAwareNote> slot_aware;  // tp_note, decoded
 
   std::string describe_kind() const;
 };

@@ -30,7 +30,8 @@ Result<uint64_t> note_alignment(const Elf64_Phdr& ph, size_t index, const std::s
 }  // namespace
 
 Status scan_note_segment(std::span<const uint8_t> notes, uint64_t align, uint64_t segment_offset,
-                         size_t index, const std::string& file, std::optional<ImageNote>& found) {
+                         uint64_t segment_vaddr, size_t index, const std::string& file,
+                         std::optional<ImageNote>& found) {
   uint64_t pos = 0;
   while (pos < notes.size()) {
     const uint64_t left = notes.size() - pos;
@@ -56,7 +57,9 @@ Status scan_note_segment(std::span<const uint8_t> notes, uint64_t align, uint64_
         return elf_error(file, "second TPRC note at offset " + hex(segment_offset + pos) +
                                    " of PT_NOTE " + dec(index) + " (an image carries at most one)");
       auto desc = notes.subspan(pos + *desc_start, nh.n_descsz);
-      found = ImageNote{std::vector<uint8_t>(desc.begin(), desc.end())};
+      // p_vaddr was checked against the PT_LOADs by nobody yet: the sum may wrap,
+      // and the decoder checks the addresses it derives against the image's span.
+      found = ImageNote{std::vector<uint8_t>(desc.begin(), desc.end()), segment_vaddr + pos + *desc_start};
     }
     // The padding after the last note may be cut off by the segment's end.
     auto next = align_up(*desc_end, align);
@@ -88,7 +91,7 @@ Result<std::optional<ImageNote>> read_tp_note(const FileView& file,
     TP_ASSIGN_OR_RETURN(uint64_t align, note_alignment(ph, i, file.name()));
     buffer.resize(ph.p_filesz);
     TP_TRY(file.read(ph.p_offset, buffer.data(), buffer.size()));
-    TP_TRY(scan_note_segment(buffer, align, ph.p_offset, i, file.name(), found));
+    TP_TRY(scan_note_segment(buffer, align, ph.p_offset, ph.p_vaddr, i, file.name(), found));
   }
   return found;
 }

@@ -28,6 +28,7 @@ Result<std::optional<ImageNote>> read_tp_note(const FileView& file,
 // and `index` only serve the diagnostics; `found` carries the TPRC note across
 // segments.
 Status scan_note_segment(std::span<const uint8_t> notes, uint64_t align, uint64_t segment_offset,
+                         uint64_t segment_vaddr,
                          size_t index, const std::string& file, std::optional<ImageNote>& found);
 
 }  // namespace tp::elf

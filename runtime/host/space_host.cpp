@@ -15,6 +15,7 @@
 #include "host/event_log.h"
 #include "host/slot_usage.h"
 #include "protocol/channel.h"
+#include "threadprocs/abi.h"
 
 namespace tp {
 namespace {
@@ -71,12 +72,17 @@ int SpaceHost::run() {
             std::to_string(space_->arena().config().slot_count) + " slots)");
   epoll_event events[64];
   while (!(stopping_ && programs_.empty())) {
-    int n = epoll_wait(epoll_.get(), events, 64, -1);
+    // While a slot is held, look every 20 ms whether its holders let go
+    // (tp_release bumps the control region's release generation).
+    int n = epoll_wait(epoll_.get(), events, 64, any_held() ? 20 : -1);
     if (n < 0) {
       if (errno == EINTR) continue;
       log_event("epoll_wait: " + errno_text(errno));
       return 1;
     }
+    if (any_held() &&
+        __atomic_load_n(space_->release_generation(), __ATOMIC_ACQUIRE) != seen_release_generation_)
+      recheck_held();
     for (int i = 0; i < n; ++i) {
       int fd = int(uint32_t(events[i].data.u64));
       switch (Kind(events[i].data.u64 >> 32)) {
@@ -218,20 +224,53 @@ void SpaceHost::on_program_exit(int pidfd) {
   }
   log_event(what + (status.ok() ? " " + describe(*status) : " failed: " + status.error().message));
   epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, pidfd, nullptr);
-  if (p.keep) {
-    // Its memory stays for others to read until tp-space release (or the space stops).
+  const uint32_t slot = p.launched.slot;
+  const bool had_holds = space_->forget(p.launched);
+  const uint64_t holders = space_->holders(slot);
+  if (holders > 0 || p.keep) {
+    // Its memory stays for others to read: until its holders release it, or
+    // until tp-space release (or until the space stops).
     if (p.launched.supervisor) p.launched.supervisor->detach_slot();
-    log_event("keeping slot " + std::to_string(p.launched.slot) + " of " + what);
-    uint32_t slot = p.launched.slot;
+    space_->mark_slot(slot, holders > 0 ? TP_SLOT_HELD : TP_SLOT_KEPT);
+    log_event("keeping slot " + std::to_string(slot) + " of " + what +
+              (holders > 0 ? ": other programs hold it (" + std::to_string(holders) + " hold(s))" : ""));
     p.launched.pidfd.reset();
-    kept_.emplace(slot, Kept{std::move(p), now_ms()});
+    kept_.emplace(slot, Kept{std::move(p), now_ms(), holders > 0});
   } else {
-    uint32_t slot = p.launched.slot;
-    auto st = space_->reclaim(p.launched);
-    log_event(st.ok() ? "reclaimed slot " + std::to_string(slot) + " of " + what
-                      : "cannot reclaim slot " + std::to_string(slot) + " of " + what + ": " + st.error().message);
+    reclaim(p, "");
   }
   programs_.erase(it);
+  if (had_holds) recheck_held();
+}
+
+void SpaceHost::reclaim(Program& p, const std::string& why) {
+  const uint32_t slot = p.launched.slot;
+  std::string what = p.exec_path + " (pid " + std::to_string(p.launched.pid) + ", slot " + std::to_string(slot) + ")";
+  auto st = space_->reclaim(p.launched);
+  log_event(st.ok() ? why + "reclaimed slot " + std::to_string(slot) + " of " + what
+                    : "cannot reclaim slot " + std::to_string(slot) + " of " + what + ": " + st.error().message);
+}
+
+bool SpaceHost::any_held() const {
+  return std::any_of(kept_.begin(), kept_.end(), [](const auto& k) { return k.second.held; });
+}
+
+void SpaceHost::recheck_held() {
+  seen_release_generation_ = __atomic_load_n(space_->release_generation(), __ATOMIC_ACQUIRE);
+  for (auto it = kept_.begin(); it != kept_.end();) {
+    Kept& k = it->second;
+    if (!k.held || space_->holders(it->first) > 0) {
+      ++it;
+    } else if (k.program.keep) {
+      k.held = false;
+      space_->mark_slot(it->first, TP_SLOT_KEPT);
+      log_event("slot " + std::to_string(it->first) + " is no longer held; kept (--keep) until tp-space release");
+      ++it;
+    } else {
+      reclaim(k.program, "the last hold was released; ");
+      it = kept_.erase(it);
+    }
+  }
 }
 
 void SpaceHost::release(Connection& conn, uint32_t slot) {
@@ -245,13 +284,17 @@ void SpaceHost::release(Connection& conn, uint32_t slot) {
            "release of slot " + std::to_string(slot));
     return;
   }
-  const Program& p = it->second.program;
-  std::string what = p.exec_path + " (pid " + std::to_string(p.launched.pid) + ", slot " + std::to_string(slot) + ")";
-  auto st = space_->reclaim(it->second.program.launched);
-  log_event(st.ok() ? "released kept slot " + std::to_string(slot) + "; reclaimed slot " + std::to_string(slot) +
-                          " of " + what
-                    : "cannot reclaim kept slot " + std::to_string(slot) + " of " + what + ": " + st.error().message);
-  kept_.erase(it);
+  if (uint64_t holders = space_->holders(slot); holders > 0) {
+    // Other programs still hold it: it goes when they release it.
+    it->second.held = true;
+    it->second.program.keep = false;
+    space_->mark_slot(slot, TP_SLOT_HELD);
+    log_event("released kept slot " + std::to_string(slot) + "; other programs still hold it (" +
+              std::to_string(holders) + " hold(s))");
+  } else {
+    reclaim(it->second.program, "released kept slot " + std::to_string(slot) + "; ");
+    kept_.erase(it);
+  }
   if (!proto::send_message(conn.sock.get(), ps()).ok()) drop_connection(conn.sock.get());
 }
 
@@ -305,14 +348,20 @@ proto::PsReply SpaceHost::ps() const {
     e.args.assign(p.argv.begin() + (p.argv.empty() ? 0 : 1), p.argv.end());  // argv[1..]
     e.mapped_bytes = usage[p.launched.slot].mapped;
     e.resident_bytes = usage[p.launched.slot].resident;
-    std::string flags = p.launched.shared_heap ? "shared-heap" : "private-heap";
-    if (p.launched.fixed_hi) flags += ",fixed-address";
+    const LaunchedProgram& l = p.launched;
+    std::string flags = l.shared_heap ? "shared-heap" : "private-heap";
+    if (l.fixed_hi) flags += ",fixed-address";
+    if (l.slot_aware) flags += ",slot-aware,name=" + l.name;
+    // An image linked for a slot (tp-link --slot) says whether it got it.
+    if (l.wanted_slot >= 0)
+      flags += l.at_link_address ? ",at-link-address" : ",relocated(linked for slot " + std::to_string(l.wanted_slot) + ")";
     if (p.keep) flags += ",keep";
+    if (uint64_t holders = space_->holders(l.slot); holders > 0) flags += ",holds=" + std::to_string(holders);
     e.flags = flags;
     reply.entries.push_back(std::move(e));
   };
   for (const auto& [pidfd, p] : programs_) entry(p, "running", uint32_t(p.launched.pid));
-  for (const auto& [slot, k] : kept_) entry(k.program, "kept", 0);
+  for (const auto& [slot, k] : kept_) entry(k.program, k.held ? "held" : "kept", 0);
   std::sort(reply.entries.begin(), reply.entries.end(),
             [](const proto::PsEntry& a, const proto::PsEntry& b) { return a.slot < b.slot; });
   return reply;

@@ -45,9 +45,12 @@ class SpaceHost {
     bool keep = false;  // tp-run --keep: the slot outlives the program
   };
   // A slot kept after its program ended, until tp-space release or the space stops.
+  // Also a slot held by other programs (tp_hold) after its program ended,
+  // until the last hold is released.
   struct Kept {
     Program program;
     uint64_t exited_ms = 0;
+    bool held = false;  // held (tp_hold), rather than kept (--keep)
   };
 
   SpaceHost(std::unique_ptr<Space> space, UniqueFd listener, UniqueFd epoll, UniqueFd signals);
@@ -58,6 +61,11 @@ class SpaceHost {
   void on_signal();
   void launch(Connection& conn, proto::LaunchRequest req, std::vector<UniqueFd> fds);
   void release(Connection& conn, uint32_t slot);
+  // Frees held slots nobody holds any more (or keeps them, under --keep).
+  void recheck_held();
+  bool any_held() const;
+  // Resets the slot of an ended program and logs it.
+  void reclaim(Program& p, const std::string& why);
   proto::PsReply ps() const;
   void drop_connection(int fd);
   // Answers with the error, logs "refused: REASON (WHAT)", and drops the connection.
@@ -69,6 +77,7 @@ class SpaceHost {
   std::unordered_map<int, Connection> conns_;
   std::unordered_map<int, Program> programs_;  // by pidfd
   std::map<uint32_t, Kept> kept_;              // by slot
+  uint32_t seen_release_generation_ = 0;  // of the control region, at the last recheck_held
   bool stopping_ = false;
   int stop_signals_ = 0;
 };

@@ -112,14 +112,17 @@ const char* step_name(int step) {
 // Releases the slot if a launch fails half-way.
 class SlotGuard {
  public:
-  SlotGuard(Arena& arena, uint32_t slot) : arena_(arena), slot_(slot) {}
+  SlotGuard(Arena& arena, ControlRegion& control, uint32_t slot) : arena_(arena), control_(control), slot_(slot) {}
   ~SlotGuard() {
-    if (armed_) (void)arena_.release(slot_);
+    if (!armed_) return;
+    control_.on_free(slot_);
+    (void)arena_.release(slot_);
   }
   void disarm() { armed_ = false; }
 
  private:
   Arena& arena_;
+  ControlRegion& control_;
   uint32_t slot_;
   bool armed_ = true;
 };
@@ -139,9 +142,11 @@ Status fence_program_break() {
   return ok_status();
 }
 
-Space::Space(std::string name, Arena arena, HostAuxv auxv, uint64_t host_ignored, SpaceOptions options)
+Space::Space(std::string name, Arena arena, ControlRegion control, HostAuxv auxv, uint64_t host_ignored,
+             SpaceOptions options)
     : name_(std::move(name)),
       arena_(std::move(arena)),
+      control_(std::move(control)),
       auxv_(std::move(auxv)),
       host_ignored_(host_ignored),
       options_(options) {}
@@ -149,9 +154,10 @@ Space::Space(std::string name, Arena arena, HostAuxv auxv, uint64_t host_ignored
 Result<std::unique_ptr<Space>> Space::create(std::string name, const ArenaConfig& config, SpaceOptions options) {
   TP_TRY(fence_program_break());
   TP_ASSIGN_OR_RETURN(auto arena, Arena::reserve(config));
+  TP_ASSIGN_OR_RETURN(auto control, ControlRegion::create(config.slot_count));
   TP_ASSIGN_OR_RETURN(auto auxv, read_host_auxv());
-  std::unique_ptr<Space> space(
-      new Space(std::move(name), std::move(arena), std::move(auxv), host_ignored_signals(), options));
+  std::unique_ptr<Space> space(new Space(std::move(name), std::move(arena), std::move(control), std::move(auxv),
+                                         host_ignored_signals(), options));
   if (options.supervise) {
     TP_ASSIGN_OR_RETURN(space->filter_, space->make_filter(std::nullopt));
     TP_ASSIGN_OR_RETURN(space->supervisors_, SupervisorPool::create(options.supervisor_threads));
@@ -167,6 +173,7 @@ Status Space::reclaim(LaunchedProgram& program) {
     fixed_images_.erase(program.fixed_lo);
     program.fixed_lo = program.fixed_hi = 0;
   }
+  control_.on_free(program.slot);
   return arena_.release(program.slot);
 }
 
@@ -261,16 +268,30 @@ Result<LaunchedProgram> Space::launch(const LaunchSpec& spec) {
     interp = std::move(i);
   }
 
-  std::optional<uint32_t> slot = arena_.acquire();
+  const std::optional<elf::SlotAwareNote>& note = main.image.slot_aware;
+  if (note && note->min_slot_size > arena_.config().slot_size)
+    return make_error(main.name + ": it needs slots of at least " + std::to_string(note->min_slot_size >> 20) +
+                          " MiB; space " + name_ + " has slots of " +
+                          std::to_string(arena_.config().slot_size >> 20) + " MiB",
+                      ExitCode::kNotExecutable);
+  // The slot the image was linked for, when it is free: it then loads with a
+  // zero relocation delta. Otherwise any slot; ld.so relocates it as usual.
+  std::optional<uint32_t> slot;
+  if (note && note->fixed_slot >= 0 && uint32_t(note->fixed_slot) < arena_.config().slot_count &&
+      arena_.acquire_exact(uint32_t(note->fixed_slot)))
+    slot = uint32_t(note->fixed_slot);
+  else
+    slot = arena_.acquire();
   if (!slot)
     return make_error("space " + name_ + " is full (" + std::to_string(arena_.config().slot_count) + " slots)");
-  SlotGuard guard(arena_, *slot);
+  SlotGuard guard(arena_, control_, *slot);
   const uint64_t base = arena_.slot_base(*slot);
   const std::string label = "tp:slot" + std::to_string(*slot);
 
   // Room for the arguments, the trampoline and a usable stack even under a tiny ulimit -s.
   uint64_t arg_limit = std::max<uint64_t>(stack_rlimit(spec) / 4, 128 << 10);
-  uint64_t stack_size = std::max<uint64_t>(stack_rlimit(spec), arg_limit + kTrampolineStack + (256 << 10));
+  const uint64_t wanted_stack = note && note->stack_size ? note->stack_size : stack_rlimit(spec);
+  uint64_t stack_size = std::max<uint64_t>(wanted_stack, arg_limit + kTrampolineStack + (256 << 10));
   stack_size = std::min<uint64_t>(stack_size, arena_.config().slot_size / 4);
 
   // A fixed-address image lies at its link address, outside the slot; the
@@ -304,7 +325,8 @@ Result<LaunchedProgram> Space::launch(const LaunchSpec& spec) {
   name_mapping(layout.stack_low, layout.stack_top - layout.stack_low, (label + ":stack").c_str());
 
   // Dynamically linked programs share the space's allocator (cross-program free).
-  const bool shared_heap = interp && !spec.private_heap && !options_.allocator_preload.empty();
+  const bool private_heap = spec.private_heap || (note && (note->flags & TP_NOTE_FLAG_PRIVATE_HEAP));
+  const bool shared_heap = interp && !private_heap && !options_.allocator_preload.empty();
   std::vector<std::string> env_with_allocator;
   if (shared_heap) env_with_allocator = with_space_allocator(spec.env, options_.allocator_preload);
 
@@ -323,7 +345,8 @@ Result<LaunchedProgram> Space::launch(const LaunchSpec& spec) {
               {AT_TP_SLOT_BASE, base},
               {AT_TP_SLOT_SIZE, arena_.config().slot_size},
               {AT_TP_ARENA_BASE, arena_.config().base},
-              {AT_TP_SLOT_COUNT, arena_.config().slot_count}};
+              {AT_TP_SLOT_COUNT, arena_.config().slot_count},
+              {AT_TP_CONTROL, control_.address()}};
   if (getrandom(in.random.data(), in.random.size(), 0) != ssize_t(in.random.size()))
     return make_error("getrandom failed: " + errno_text(errno));
   TP_ASSIGN_OR_RETURN(BuiltStack stack, build_initial_stack(layout.stack_top, arg_limit, in));
@@ -364,6 +387,18 @@ Result<LaunchedProgram> Space::launch(const LaunchSpec& spec) {
   plan->filter_len = uint32_t(filter.size());
   std::copy(filter.begin(), filter.end(), plan->filter);
 
+  // The slot table is complete before the program can look at it.
+  SlotStart start;
+  start.name = note && !note->name.empty() ? note->name : comm_of(spec.exec_path);
+  start.load_bias = image_bias;
+  if (note) {
+    start.exports_begin = image_bias + note->exports_begin;
+    start.exports_end = image_bias + note->exports_end;
+    start.flags |= TP_SLOT_SLOT_AWARE;
+  }
+  if (image_bias == 0) start.flags |= TP_SLOT_AT_LINK_ADDRESS;
+  control_.on_start(*slot, start);
+
   int pidfd = -1;
   clone_args args{};
   args.flags = CLONE_VM | CLONE_PIDFD | CLONE_CLEAR_SIGHAND;
@@ -388,6 +423,11 @@ Result<LaunchedProgram> Space::launch(const LaunchSpec& spec) {
   program.slot = *slot;
   program.plan = plan;
   program.shared_heap = shared_heap;
+  program.name = start.name;
+  program.slot_aware = note.has_value();
+  program.at_link_address = image_bias == 0;
+  program.wanted_slot = note ? note->fixed_slot : -1;
+  __atomic_store_n(&control_.slot(*slot).pid, int32_t(pid), __ATOMIC_RELAXED);
   if (fixed) {
     program.fixed_lo = main.image.span_start;
     program.fixed_hi = main.image.span_end;

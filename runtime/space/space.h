@@ -18,6 +18,7 @@
 #include "elf/elf_image.h"
 #include "space/arena.h"
 #include "space/child_plan.h"
+#include "space/control_region.h"
 #include "space/exit_status.h"
 #include "space/host_auxv.h"
 #include "supervisor/supervisor.h"
@@ -53,6 +54,10 @@ struct LaunchedProgram {
   std::unique_ptr<Supervisor> supervisor;  // null for an unsupervised program
   uint64_t fixed_lo = 0, fixed_hi = 0;      // a fixed-address (ET_EXEC) image, outside the slot
   bool shared_heap = false;                 // it allocates with the space's allocator
+  std::string name;                         // the note's program name, or the file's
+  bool slot_aware = false;                  // the image carries the Threadprocs note
+  bool at_link_address = false;             // loaded with a zero relocation delta
+  int32_t wanted_slot = -1;                 // the note's fixed slot (tp-link --slot)
 };
 
 // A validated image and the name messages give it.
@@ -89,8 +94,19 @@ class Space {
   // Frees everything the program had: its slot, and its side mappings.
   Status reclaim(LaunchedProgram& program);
 
+  // The program ended (after collect): the control region forgets its locks
+  // and holds. Returns whether it held other slots (the caller re-checks those).
+  bool forget(const LaunchedProgram& program) { return control_.on_exit(program.slot); }
+  // How many holds (tp_hold) other programs have on the slot.
+  uint64_t holders(uint32_t slot) const { return control_.holders(slot); }
+  // Records that an ended program's memory stays (TP_SLOT_HELD / TP_SLOT_KEPT).
+  void mark_slot(uint32_t slot, uint32_t state) { control_.set_state(slot, state); }
+  // The control region's release generation: the host sleeps on it.
+  uint32_t* release_generation() const { return &control_.header().release_generation; }
+
  private:
-  Space(std::string name, Arena arena, HostAuxv auxv, uint64_t host_ignored, SpaceOptions options);
+  Space(std::string name, Arena arena, ControlRegion control, HostAuxv auxv, uint64_t host_ignored,
+        SpaceOptions options);
   Result<std::vector<tp_bpf_insn>> make_filter(std::optional<std::pair<uint64_t, uint64_t>> extra) const;
   // A fixed-address image needs its link-time range: refuses when the arena or
   // another program of the space holds it.
@@ -100,6 +116,7 @@ class Space {
                             const std::vector<std::pair<uint64_t, uint64_t>>& in_use);
   std::string name_;
   Arena arena_;
+  ControlRegion control_;
   HostAuxv auxv_;
   uint64_t host_ignored_;  // the host's own SIG_IGN dispositions
   SpaceOptions options_;

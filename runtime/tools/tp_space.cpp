@@ -256,7 +256,7 @@ std::string ps_json(const proto::PsReply& ps) {
   return out + "]}";
 }
 
-int ps(const std::string& name, bool json) {
+int ps(const std::string& name, bool json, bool long_format) {
   std::vector<std::string> names = name.empty() ? socket_names() : std::vector<std::string>{name};
   std::vector<proto::PsReply> replies;
   for (const auto& n : names) {
@@ -277,15 +277,17 @@ int ps(const std::string& name, bool json) {
     }
     return 0;
   }
-  printf("%-16s %5s %8s %-8s %9s %9s %9s  %s\n", "SPACE", "SLOT", "PID", "STATE", "UPTIME", "MAPPED", "RSS",
-         "COMMAND");
+  printf("%-16s %5s %8s %-8s %9s %9s %9s  %s%s\n", "SPACE", "SLOT", "PID", "STATE", "UPTIME", "MAPPED", "RSS",
+         long_format ? "FLAGS  " : "", "COMMAND");
   for (const auto& r : replies) {
     for (const auto& e : r.entries) {
       std::string cmd = e.program;
       for (const auto& a : e.args) cmd += " " + a;
-      printf("%-16s %5u %8u %-8s %9s %9s %9s  %s\n", r.space_name.c_str(), e.slot, e.pid, e.state.c_str(),
+      // --long: the flags (heap, slot-aware, at-link-address / relocated, holds...) before the command.
+      std::string flags = long_format ? e.flags + "  " : "";
+      printf("%-16s %5u %8u %-8s %9s %9s %9s  %s%s\n", r.space_name.c_str(), e.slot, e.pid, e.state.c_str(),
              format_uptime(e.uptime_ms).c_str(), format_bytes(e.mapped_bytes).c_str(),
-             format_bytes(e.resident_bytes).c_str(), cmd.c_str());
+             format_bytes(e.resident_bytes).c_str(), flags.c_str(), cmd.c_str());
     }
   }
   return 0;
@@ -585,6 +587,9 @@ int run(int argc, char** argv) {
   auto* ps_cmd = app.add_subcommand("ps", "List the programs of space NAME (or of every space)");
   ps_cmd->add_option("NAME", ps_name, "Space name");
   ps_cmd->add_flag("--json", json, "JSON output");
+  bool ps_long = false;
+  ps_cmd->add_flag("-l,--long", ps_long,
+                   "Show each program's flags: heap, slot-aware and name, at-link-address or relocated, holds");
 
   std::string release_name;
   uint32_t release_slot = 0;
@@ -634,7 +639,7 @@ int run(int argc, char** argv) {
   if (release_cmd->parsed()) return release(release_name, release_slot);
   if (stop_cmd->parsed()) return stop(stop_name, grace);
   if (list_cmd->parsed()) return list(json);
-  if (ps_cmd->parsed()) return ps(ps_name, json);
+  if (ps_cmd->parsed()) return ps(ps_name, json, ps_long);
   if (debug_cmd->parsed()) return debug(debug_target, gdb_args, debug_print);
   if (log_cmd->parsed()) return show_log(log_name, log_follow, log_lines);
   return 1;

@@ -4,6 +4,8 @@
 // field, builds the bytes and checks the one diagnostic that names it.
 #pragma once
 
+#include "threadprocs/abi.h"
+
 #include <elf.h>
 
 #include <cstdint>
@@ -41,6 +43,20 @@ inline std::vector<uint8_t> make_note(std::string_view name, uint32_t type,
   std::memcpy(out.data(), &nh, sizeof nh);
   if (!name.empty()) std::memcpy(out.data() + sizeof nh, name.data(), name.size());
   if (!desc.empty()) std::memcpy(out.data() + desc_at, desc.data(), desc.size());
+  return out;
+}
+
+// A Threadprocs note descriptor (abi.h), well-formed unless a test changes it.
+inline std::vector<uint8_t> valid_desc(const char* name = "prog", int32_t fixed_slot = TP_NOTE_ANY_SLOT,
+                                       int64_t exports_begin = 0, int64_t exports_end = 0) {
+  tp_note_desc d{};
+  d.abi_version = TP_ABI_VERSION;
+  d.fixed_slot = fixed_slot;
+  d.exports_begin = exports_begin;
+  d.exports_end = exports_end;
+  std::strncpy(d.name, name, sizeof d.name);
+  std::vector<uint8_t> out(sizeof d);
+  std::memcpy(out.data(), &d, sizeof d);
   return out;
 }
 

@@ -8,7 +8,10 @@
 namespace tp::elf::testing {
 namespace {
 
-const std::vector<uint8_t> kDesc = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+// A well-formed descriptor (the reader decodes it: see tp_note_test.cpp).
+const std::vector<uint8_t> kDesc = valid_desc();
+// The descriptor of some other note.
+const std::vector<uint8_t> kOther = {1, 2, 3, 4, 5, 6, 7, 8, 9};
 
 std::vector<uint8_t> concat(std::vector<uint8_t> a, const std::vector<uint8_t>& b) {
   a.insert(a.end(), b.begin(), b.end());
@@ -48,13 +51,13 @@ TEST(ElfNoteValid, SimilarNotesAreNotTheTpNote) {
 
 TEST(ElfNoteValid, PaddingAfterLastNoteMayBeCutOff) {
   auto b = ElfBuilder::minimal();
-  auto note = make_note(TP_NOTE_NAME, TP_NOTE_TYPE, {7, 7, 7});
-  note.pop_back();  // the descriptor's one byte of padding
-  b.add_notes(note);
+  auto notes = concat(make_note(TP_NOTE_NAME, TP_NOTE_TYPE, kDesc), make_note("XYZ", 1, {7, 7, 7}));
+  notes.pop_back();  // the last descriptor's one byte of padding
+  b.add_notes(notes);
   auto r = parse(b);
   ASSERT_TRUE(r.ok()) << r.error().message;
   ASSERT_TRUE(r->tp_note.has_value());
-  EXPECT_EQ(r->tp_note->desc, (std::vector<uint8_t>{7, 7, 7}));
+  EXPECT_EQ(r->tp_note->desc, kDesc);
 }
 
 TEST(ElfNoteValid, EmptySegment) {
@@ -65,7 +68,7 @@ TEST(ElfNoteValid, EmptySegment) {
 
 TEST(ElfNoteRefusal, PastEndOfFile) {
   auto b = ElfBuilder::minimal();
-  size_t i = b.add_notes(make_note("GNU", 1, kDesc));
+  size_t i = b.add_notes(make_note("GNU", 1, kOther));
   b.phdrs[i].p_offset = 0x10f0;
   EXPECT_EQ(refusal(b), msg("p_offset + p_filesz (0x110c) of PT_NOTE 2 is past the end of the "
                             "file (0x1100 bytes)"));
@@ -73,7 +76,7 @@ TEST(ElfNoteRefusal, PastEndOfFile) {
 
 TEST(ElfNoteRefusal, FileRangeOverflows) {
   auto b = ElfBuilder::minimal();
-  size_t i = b.add_notes(make_note("GNU", 1, kDesc));
+  size_t i = b.add_notes(make_note("GNU", 1, kOther));
   b.phdrs[i].p_offset = 0xfffffffffffffff0;
   EXPECT_EQ(refusal(b), msg("p_offset 0xfffffffffffffff0 + p_filesz 0x1c of PT_NOTE 2 "
                             "overflows"));
@@ -82,7 +85,7 @@ TEST(ElfNoteRefusal, FileRangeOverflows) {
 TEST(ElfNoteRefusal, SegmentTooLarge) {
   auto b = ElfBuilder::minimal();
   b.file_size = 0x101000;
-  size_t i = b.add_notes(make_note("GNU", 1, kDesc));
+  size_t i = b.add_notes(make_note("GNU", 1, kOther));
   b.phdrs[i].p_filesz = 0x100001;
   EXPECT_EQ(refusal(b), msg("PT_NOTE 2 is 0x100001 bytes, more than the limit of 0x100000"));
 }
@@ -130,7 +133,7 @@ TEST(ElfNoteRefusal, DescriptorPastSegmentEnd) {
 
 TEST(ElfNoteRefusal, SecondNoteMalformed) {
   auto b = ElfBuilder::minimal();
-  auto notes = make_note("GNU", 1, kDesc);  // 0x1c bytes
+  auto notes = make_note("GNU", 1, kOther);  // 0x1c bytes
   notes.insert(notes.end(), {1, 2, 3});
   b.add_notes(notes);
   EXPECT_EQ(refusal(b), msg("malformed note at offset 0x41c of PT_NOTE 2: 3 bytes left, less "
