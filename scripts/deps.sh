@@ -9,6 +9,10 @@ packages=(cmake make g++ clang lld llvm-dev libcli11-dev libgtest-dev libgmock-d
           # run as threadprocs by tests/integration/conformance_test.cpp; setpriv (util-linux)
           # gives the security tests a second uid
           bash dash perl sqlite3 gzip xz-utils coreutils findutils tar jq bc git util-linux)
+# The Rust sample (tests/toolchain/rust) needs Cargo: Debian's, unless rustup's is there.
+if ! command -v cargo >/dev/null && [[ ! -x "${HOME:-/root}/.cargo/bin/cargo" ]]; then
+  packages+=(cargo)
+fi
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(libboost-dev gnuplot-nox)
 fi

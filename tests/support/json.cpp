@@ -1,5 +1,6 @@
 #include "json.h"
 
+#include <cerrno>
 #include <cstdlib>
 
 namespace tpit {
@@ -72,6 +73,8 @@ class Parser {
         return fail("expected a member name");
       if (!parse_string(key))
         return false;
+      if (value.find(key) != nullptr)
+        return fail("duplicate member name");
       skip_space();
       if (at_ >= text_.size() || text_[at_] != ':')
         return fail("expected ':'");
@@ -154,9 +157,50 @@ class Parser {
     }
   }
 
+  // Copies one raw multi-byte UTF-8 sequence; refuses stray continuation bytes,
+  // overlong forms, surrogates, code points past U+10FFFF and cut-short sequences.
+  bool copy_utf8(std::string& out) {
+    const auto byte = [&](size_t i) { return static_cast<unsigned char>(text_[i]); };
+    const unsigned char lead = byte(at_);
+    size_t length = 0;
+    unsigned code = 0, least = 0;
+    if (lead >= 0xc2 && lead <= 0xdf) {
+      length = 2;
+      code = lead & 0x1fu;
+      least = 0x80;
+    } else if (lead >= 0xe0 && lead <= 0xef) {
+      length = 3;
+      code = lead & 0x0fu;
+      least = 0x800;
+    } else if (lead >= 0xf0 && lead <= 0xf4) {
+      length = 4;
+      code = lead & 0x07u;
+      least = 0x10000;
+    } else {
+      return fail("invalid UTF-8");
+    }
+    if (text_.size() - at_ < length)
+      return fail("invalid UTF-8");
+    for (size_t i = 1; i < length; ++i) {
+      if ((byte(at_ + i) & 0xc0) != 0x80)
+        return fail("invalid UTF-8");
+      code = (code << 6) | (byte(at_ + i) & 0x3fu);
+    }
+    if (code < least || code > 0x10ffff || (code >= 0xd800 && code < 0xe000))
+      return fail("invalid UTF-8");
+    out.append(text_.substr(at_, length));
+    at_ += length;
+    return true;
+  }
+
   bool parse_string(std::string& out) {
     ++at_;  // '"'
     while (at_ < text_.size()) {
+      if (static_cast<unsigned char>(text_[at_]) >= 0x80) {
+        if (!copy_utf8(out))
+          return false;
+        continue;
+      }
       const char c = text_[at_++];
       if (c == '"')
         return true;
@@ -182,6 +226,8 @@ class Parser {
           unsigned code = 0;
           if (!hex4(code))
             return false;
+          if (code >= 0xdc00 && code < 0xe000)
+            return fail("lone low surrogate");
           if (code >= 0xd800 && code < 0xdc00) {  // a surrogate pair
             unsigned low = 0;
             if (text_.substr(at_, 2) != "\\u")
@@ -248,12 +294,19 @@ const Json* Json::find(std::string_view key) const {
   return nullptr;
 }
 
+const Json& Json::operator[](std::string_view key) const {
+  static const Json missing;
+  const Json* member = find(key);
+  return member != nullptr ? *member : missing;
+}
+
 std::optional<std::int64_t> Json::integer() const {
   if (kind != Kind::Number || text.find_first_of(".eE") != std::string::npos)
     return std::nullopt;
   char* end = nullptr;
+  errno = 0;
   const long long parsed = std::strtoll(text.c_str(), &end, 10);
-  if (*end != '\0')
+  if (*end != '\0' || errno == ERANGE)
     return std::nullopt;
   return parsed;
 }

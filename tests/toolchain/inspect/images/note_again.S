@@ -1,0 +1,2 @@
+/* A second copy of the note, for the image that carries two. */
+#include "note.S"

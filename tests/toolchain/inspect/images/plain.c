@@ -1,0 +1,2 @@
+/* An ordinary program: nothing Threadprocs-specific. */
+int main(void) { return 0; }
