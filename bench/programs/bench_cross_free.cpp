@@ -7,6 +7,7 @@
 //                                     of the same space consumes them)
 //   bench_cross_free consume ADDR N   free N blocks from the ring at ADDR
 //
+// The producer is pinned to the first CPU, the consumer to the second (pin.h).
 // The consuming side prints "frees_per_s=R" (R measured from its first to its
 // last free). Each block's first byte is checked before it is freed.
 #include <pthread.h>
@@ -20,6 +21,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <thread>
+
+#include "pin.h"
 
 namespace {
 
@@ -77,7 +80,11 @@ int main(int argc, char** argv) {
     uint64_t n = count_arg(argv[2]);
     auto* ring = new Ring;
     double rate = 0;
-    std::thread consumer([&] { rate = consume(*ring, n); });
+    pin_side(0);
+    std::thread consumer([&] {
+      pin_side(1);
+      rate = consume(*ring, n);
+    });
     produce(*ring, n);
     consumer.join();
     printf("frees_per_s=%.0f\n", rate);
@@ -88,6 +95,7 @@ int main(int argc, char** argv) {
     auto* ring = new Ring;
     printf("%p\n", static_cast<void*>(ring));
     fflush(stdout);
+    pin_side(0);
     for (int i = 0; !ring->consumer_attached.load(); ++i) {
       if (i > 60000) return 2;  // a minute without a consumer
       usleep(1000);
@@ -100,6 +108,7 @@ int main(int argc, char** argv) {
   if (argc >= 4 && strcmp(argv[1], "consume") == 0) {
     auto* ring = reinterpret_cast<Ring*>(strtoull(argv[2], nullptr, 16));
     uint64_t n = count_arg(argv[3]);
+    pin_side(1);
     ring->consumer_attached.store(1);
     double rate = consume(*ring, n);
     ring->consumer_done.store(1);
