@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(cmake make g++ clang lld llvm-dev libcli11-dev libgtest-dev libgmock-dev
-          libmimalloc-dev libbenchmark-dev libfuzzer-14-dev libclang-rt-14-dev gdb
+          libmimalloc-dev libbenchmark-dev libfuzzer-14-dev libclang-rt-14-dev gdb pkgconf
           # run as threadprocs by tests/integration/conformance_test.cpp; setpriv (util-linux)
           # gives the security tests a second uid
           bash dash perl sqlite3 gzip xz-utils coreutils findutils tar jq bc git util-linux)
