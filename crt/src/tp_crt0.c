@@ -23,12 +23,6 @@ void tpi_crt0_record(const uint64_t* sp) {
    * leaves a second NULL behind: skip every NULL word. The auxv's first type
    * is never AT_NULL (0): it always holds the kernel's (or host's) entries. */
   while (*p == 0) ++p;
-  /* The space's environment shim (runtime/preload) removes its LD_PRELOAD
-   * entry by moving the later entries down, which leaves extra NULLs before
-   * the auxv. No auxv entry has type 0 but the last (AT_NULL), and the kernel
-   * and the host always pass entries, so zero words here are such NULLs; the
-   * shim removes one entry at most (a bound keeps a broken stack harmless). */
-  for (int extra = 0; extra < 8 && p[0] == 0; ++extra) ++p;
   struct tp_boot* b = &tpi_process.boot;
   uint32_t present = 0;
   for (; p[0] != 0 /* AT_NULL */; p += 2) {

@@ -72,17 +72,15 @@ int SpaceHost::run() {
             std::to_string(space_->arena().config().slot_count) + " slots)");
   epoll_event events[64];
   while (!(stopping_ && programs_.empty())) {
-    // While a slot is held, look every 20 ms whether its holders let go
-    // (tp_release bumps the control region's release generation).
+    // While a slot is held, look every 20 ms whether its holders let go (a
+    // column of counters to sum per held slot: cheap).
     int n = epoll_wait(epoll_.get(), events, 64, any_held() ? 20 : -1);
     if (n < 0) {
       if (errno == EINTR) continue;
       log_event("epoll_wait: " + errno_text(errno));
       return 1;
     }
-    if (any_held() &&
-        __atomic_load_n(space_->release_generation(), __ATOMIC_ACQUIRE) != seen_release_generation_)
-      recheck_held();
+    if (any_held()) recheck_held();
     for (int i = 0; i < n; ++i) {
       int fd = int(uint32_t(events[i].data.u64));
       switch (Kind(events[i].data.u64 >> 32)) {
@@ -256,7 +254,6 @@ bool SpaceHost::any_held() const {
 }
 
 void SpaceHost::recheck_held() {
-  seen_release_generation_ = __atomic_load_n(space_->release_generation(), __ATOMIC_ACQUIRE);
   for (auto it = kept_.begin(); it != kept_.end();) {
     Kept& k = it->second;
     if (!k.held || space_->holders(it->first) > 0) {
@@ -266,6 +263,8 @@ void SpaceHost::recheck_held() {
       space_->mark_slot(it->first, TP_SLOT_KEPT);
       log_event("slot " + std::to_string(it->first) + " is no longer held; kept (--keep) until tp-space release");
       ++it;
+    } else if (!space_->try_unhold(it->first)) {
+      ++it;  // a tp_hold came in meanwhile
     } else {
       reclaim(k.program, "the last hold was released; ");
       it = kept_.erase(it);
@@ -284,7 +283,8 @@ void SpaceHost::release(Connection& conn, uint32_t slot) {
            "release of slot " + std::to_string(slot));
     return;
   }
-  if (uint64_t holders = space_->holders(slot); holders > 0) {
+  if (!space_->try_unhold(slot)) {
+    const uint64_t holders = space_->holders(slot);
     // Other programs still hold it: it goes when they release it.
     it->second.held = true;
     it->second.program.keep = false;

@@ -77,7 +77,6 @@ class SpaceHost {
   std::unordered_map<int, Connection> conns_;
   std::unordered_map<int, Program> programs_;  // by pidfd
   std::map<uint32_t, Kept> kept_;              // by slot
-  uint32_t seen_release_generation_ = 0;  // of the control region, at the last recheck_held
   bool stopping_ = false;
   int stop_signals_ = 0;
 };

@@ -31,9 +31,12 @@ class ControlRegion {
 
   uint64_t address() const { return reinterpret_cast<uint64_t>(base_); }
   tp_control_header& header() const { return *static_cast<tp_control_header*>(base_); }
-  tp_slot_info& slot(uint32_t index) const;
-  tp_registry_entry& entry(uint32_t index) const;
-  uint32_t& holds(uint32_t holder, uint32_t owner) const;
+  // The layout is the host's own copy, taken when the region was made: any
+  // program can write the header, and the host must not follow what it wrote.
+  tp_slot_info& slot(uint32_t index) const { return slots_[index]; }
+  tp_registry_entry& entry(uint32_t index) const { return registry_[index]; }
+  uint32_t& holds(uint32_t holder, uint32_t owner) const { return holds_[uint64_t{holder} * slot_count_ + owner]; }
+  uint32_t slot_count() const { return slot_count_; }
 
   // A program took the slot (before it runs: its slot info is complete when
   // it reads it).
@@ -45,16 +48,27 @@ class ControlRegion {
   bool on_exit(uint32_t slot);
   // How many holds other programs have on `slot` (after on_exit).
   uint64_t holders(uint32_t slot) const;
+  // For a held or kept slot the host wants to free: marks it EXITING and
+  // counts its holds again (the same handshake as on_exit, so a tp_hold racing
+  // with it either counts or fails). True: nobody holds it, the caller frees
+  // it. False: it stays, in the state it had.
+  bool try_unhold(uint32_t slot);
   // The ended program's memory stays: held by others, or kept by --keep.
   void set_state(uint32_t slot, uint32_t state);
   // The slot is being reset: its registry entries go, the slot is FREE.
   void on_free(uint32_t slot);
 
  private:
-  ControlRegion(void* base, uint64_t size) : base_(base), size_(size) {}
+  ControlRegion(void* base, uint64_t size);
   void bump_registry_generation();
+  // Closes a registry entry (the seqlock write libtp uses) and empties it.
+  void clear_entry(tp_registry_entry& e);
   void* base_;
   uint64_t size_;
+  tp_slot_info* slots_;
+  tp_registry_entry* registry_;
+  uint32_t* holds_;
+  uint32_t slot_count_, registry_capacity_;
 };
 
 }  // namespace tp

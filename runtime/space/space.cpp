@@ -235,7 +235,14 @@ Status Space::hand_over_listener(LaunchedProgram& program, uint64_t alloc_lo,
   SlotState state(lo, hi, alloc_lo, alloc_hi, brk_start, brk_limit);
   for (const auto& [start, end] : in_use) state.map.add(start, end - start);
   UniqueFd pidfd(fcntl(program.pidfd.get(), F_DUPFD_CLOEXEC, 3));
-  TP_ASSIGN_OR_RETURN(program.supervisor, supervisors_->supervise(std::move(listener), std::move(pidfd), std::move(state)));
+  auto supervised = supervisors_->supervise(std::move(listener), std::move(pidfd), std::move(state));
+  if (!supervised.ok()) {
+    // The child already runs: it must not outlive the slot the caller frees.
+    syscall(SYS_pidfd_send_signal, program.pidfd.get(), SIGKILL, nullptr, 0);
+    (void)collect(program);
+    return supervised.take_error();
+  }
+  program.supervisor = std::move(supervised).value();
   return ok_status();
 }
 

@@ -101,8 +101,9 @@ class Space {
   uint64_t holders(uint32_t slot) const { return control_.holders(slot); }
   // Records that an ended program's memory stays (TP_SLOT_HELD / TP_SLOT_KEPT).
   void mark_slot(uint32_t slot, uint32_t state) { control_.set_state(slot, state); }
-  // The control region's release generation: the host sleeps on it.
-  uint32_t* release_generation() const { return &control_.header().release_generation; }
+  // Before freeing a held or kept slot: true when nobody holds it (see
+  // ControlRegion::try_unhold); false leaves it as it was.
+  bool try_unhold(uint32_t slot) { return control_.try_unhold(slot); }
 
  private:
   Space(std::string name, Arena arena, ControlRegion control, HostAuxv auxv, uint64_t host_ignored,

@@ -101,5 +101,54 @@ TEST(ControlRegion, FreeRemovesOnlyTheEndedProgramsNames) {
   EXPECT_GT(c.header().registry_generation, gen) << "waiters are woken to look again";
 }
 
+TEST(ControlRegion, DeadWritersHalfWrittenEntriesAreClosed) {
+  ControlRegion c = make();
+  c.on_start(3, {});
+  c.header().registry_lock = TP_OWNER_TAG(3);
+  c.entry(5).seq = 9;  // claimed, owner not yet written
+  c.entry(6).seq = 11;  // being unpublished: owner already 0
+  c.entry(7).seq = 13;  // being written by slot 3
+  c.entry(7).owner = TP_OWNER_TAG(3);
+  c.entry(8).seq = 15;  // someone else's odd entry: not the dead writer's business
+  c.entry(8).owner = TP_OWNER_TAG(4);
+  c.on_exit(3);
+  EXPECT_EQ(c.header().registry_lock, 0u);
+  for (uint32_t i : {5u, 6u, 7u}) {
+    EXPECT_EQ(c.entry(i).seq % 2, 0u) << "entry " << i;
+    EXPECT_EQ(c.entry(i).owner, 0u) << "entry " << i;
+  }
+  EXPECT_EQ(c.entry(8).seq, 15u);
+}
+
+TEST(ControlRegion, TryUnholdCountsAgainBeforeFreeing) {
+  ControlRegion c = make();
+  c.on_start(2, {});
+  c.on_exit(2);
+  c.set_state(2, TP_SLOT_HELD);
+  c.holds(5, 2) = 1;
+  EXPECT_FALSE(c.try_unhold(2));
+  EXPECT_EQ(c.slot(2).state, TP_SLOT_HELD) << "still held: state restored";
+  c.holds(5, 2) = 0;
+  EXPECT_TRUE(c.try_unhold(2));
+  EXPECT_EQ(c.slot(2).state, TP_SLOT_EXITING) << "a racing tp_hold now waits, then sees FREE";
+  c.on_free(2);
+  EXPECT_EQ(c.slot(2).state, TP_SLOT_FREE);
+}
+
+TEST(ControlRegion, AScribbledHeaderDoesNotSteerTheHost) {
+  ControlRegion c = make(8);
+  publish_as(c, 3, 1, "x");
+  // Any program can write the header: offsets and counts to garbage.
+  std::memset(&c.header().slots_offset, 0xff, 4 * sizeof(uint64_t));
+  c.header().slot_count = ~0u;
+  c.header().registry_capacity = ~0u;
+  c.on_start(1, {});
+  c.on_exit(1);
+  EXPECT_EQ(c.holders(1), 0u);
+  c.on_free(1);
+  EXPECT_EQ(c.entry(3).owner, 0u);
+  EXPECT_EQ(c.slot(1).state, TP_SLOT_FREE);
+}
+
 }  // namespace
 }  // namespace tp
