@@ -148,7 +148,10 @@ it out and reads it. Both sides poll (\`sched_yield\` when the ring is empty or 
 producer pinned to the first CPU and the consumer to the second, in every variant (unpinned, runs
 were bimodal: two sides that the scheduler happens to put on one CPU pass messages faster than
 two that run at once on two); the rate is measured by the consumer from its first message to its
-last."
+last. On this VM the absolute cross-CPU rates of all
+variants move together from one run of the script to the next (seen: 63M and 10M messages/s for
+the pointer ring, 28M and 5M frees/s for the cross-program free); the ratios between variants
+of one run stay put, which is why every comparison here is made within one run."
 bench "Threadprocs does not make a small flat message cheaper to move: a ring that copies it through
 shared memory allocates nothing, while every message of a pointer ring is an allocation in one
 program and a free in the other, so for 64-byte messages the copying ring wins; as messages grow,
