@@ -85,14 +85,16 @@ struct tp_control_header {
   uint64_t holds_offset;
   uint64_t total_size;
   /* 0: free; else TP_OWNER_TAG(slot) of the program changing the registry.
-   * The host clears it when that program ends, so a program that dies mid-update
+   * When that program ends holding it, the host takes it over, closes the
+   * entries it left half-written and frees it: a program that dies mid-update
    * never wedges the registry. */
   uint32_t registry_lock;
   /* Bumped and futex-woken whenever a name appears or goes, and whenever a
    * program reaches main(): tp_wait sleeps on it. */
   uint32_t registry_generation;
-  /* Bumped and futex-woken by tp_release when a hold count reaches 0: the host
-   * sleeps on it to free slots nobody holds any more. */
+  /* Bumped and futex-woken by tp_release when a hold count reaches 0, for
+   * whoever waits for slots to be let go (the host itself re-checks held
+   * slots every 20 ms while any exist). */
   uint32_t release_generation;
   uint32_t reserved1;
 };
