@@ -10,8 +10,6 @@
 #define SLOT_NAME_WORDS (sizeof(((struct tp_slot_info*)0)->name) / 8u)
 _Static_assert(offsetof(struct tp_slot_info, name) % 8u == 0, "slot name is word-aligned");
 
-typedef uint64_t __attribute__((may_alias)) name_word;
-
 /* What one slot says, read consistently (same generation before and after). */
 struct slot_view {
   uint32_t generation;
@@ -33,8 +31,7 @@ static int slot_read(struct tp_slot_info* s, struct slot_view* v) {
     if (!(__atomic_load_n(&s->flags, __ATOMIC_ACQUIRE) & TP_SLOT_IN_MAIN)) return 0;
     v->exports_begin = __atomic_load_n(&s->exports_begin, __ATOMIC_RELAXED);
     v->exports_end = __atomic_load_n(&s->exports_end, __ATOMIC_RELAXED);
-    name_word* w = (name_word*)(void*)s->name;
-    for (unsigned i = 0; i < SLOT_NAME_WORDS; ++i) v->name[i] = __atomic_load_n(&w[i], __ATOMIC_RELAXED);
+    tpi_load_name(v->name, s->name, SLOT_NAME_WORDS);
     __atomic_thread_fence(__ATOMIC_ACQUIRE);
     if (__atomic_load_n(&s->generation, __ATOMIC_RELAXED) == g) {
       v->generation = g;
@@ -45,8 +42,7 @@ static int slot_read(struct tp_slot_info* s, struct slot_view* v) {
 }
 
 static int view_has_name(const struct slot_view* v, const char* program, uint32_t len) {
-  const unsigned char* b = (const unsigned char*)v->name;
-  return len < sizeof v->name && memcmp(b, program, len) == 0 && b[len] == '\0';
+  return tpi_name_is(v->name, sizeof v->name, program, len);
 }
 
 /* Walks the table [begin, end) of a program whose memory is held. */

@@ -8,7 +8,9 @@
 #define THREADPROCS_TP_INTERNAL_H
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "threadprocs/abi.h"
 #include "threadprocs/tp.h"
@@ -123,6 +125,22 @@ void tpi_process_install(const struct tp_ctx* ctx);
 /* tp_crt0.c: walks the initial stack (sp -> argc) and records the AT_TP_*
  * entries in tpi_process.boot. Runs before relocation: see tp_crt0.c. */
 void tpi_crt0_record(const uint64_t* sp);
+
+/* Names in shared memory (slot names, registry names) are read as whole
+ * 8-byte words with relaxed atomic loads: a seqlock reader's copy, checked
+ * afterwards against the generation or the sequence. */
+typedef uint64_t __attribute__((may_alias)) tpi_name_word;
+
+static inline void tpi_load_name(uint64_t* dst, char* shared, unsigned words) {
+  tpi_name_word* w = (tpi_name_word*)(void*)shared;
+  for (unsigned i = 0; i < words; ++i) dst[i] = __atomic_load_n(&w[i], __ATOMIC_RELAXED);
+}
+
+/* 1 when the copied name (`size` bytes) is exactly name[0, len). */
+static inline int tpi_name_is(const uint64_t* copy, size_t size, const char* name, size_t len) {
+  const unsigned char* b = (const unsigned char*)copy;
+  return len < size && memcmp(b, name, len) == 0 && b[len] == '\0';
+}
 
 #pragma GCC visibility pop
 

@@ -18,8 +18,6 @@
 _Static_assert(TP_REGISTRY_NAME_MAX % 8u == 0, "the name is read as whole words");
 _Static_assert(offsetof(struct tp_registry_entry, name) % 8u == 0, "name is word-aligned");
 
-typedef uint64_t __attribute__((may_alias)) name_word;
-
 /* A consistent copy of one used entry. */
 struct entry_view {
   uint32_t owner;
@@ -39,7 +37,7 @@ int tpi_valid_registry_name(const char* name) {
   return i > 0;
 }
 
-static name_word* name_words(struct tp_registry_entry* e) { return (name_word*)(void*)e->name; }
+static tpi_name_word* name_words(struct tp_registry_entry* e) { return (tpi_name_word*)(void*)e->name; }
 
 /* Copies e into *v when it is used and was not being written. Returns 0 for a
  * free entry or one a writer holds (odd seq): both mean "no name here now". */
@@ -51,8 +49,7 @@ static int entry_read(struct tp_registry_entry* e, struct entry_view* v) {
     if (v->owner == 0) return 0;
     v->address = __atomic_load_n(&e->address, __ATOMIC_RELAXED);
     v->size = __atomic_load_n(&e->size, __ATOMIC_RELAXED);
-    name_word* w = name_words(e);
-    for (unsigned i = 0; i < NAME_WORDS; ++i) v->name[i] = __atomic_load_n(&w[i], __ATOMIC_RELAXED);
+    tpi_load_name(v->name, e->name, NAME_WORDS);
     __atomic_thread_fence(__ATOMIC_ACQUIRE);
     if (__atomic_load_n(&e->seq, __ATOMIC_RELAXED) == s1) return 1;
     /* changed under us: read it again */
@@ -60,8 +57,7 @@ static int entry_read(struct tp_registry_entry* e, struct entry_view* v) {
 }
 
 static int view_has_name(const struct entry_view* v, const char* name, size_t len) {
-  const unsigned char* b = (const unsigned char*)v->name;
-  return memcmp(b, name, len) == 0 && b[len] == '\0';
+  return tpi_name_is(v->name, sizeof v->name, name, len);
 }
 
 /* The seqlock's write side. Opening makes seq odd; the odd value is derived
@@ -97,7 +93,7 @@ static void entry_close(struct tp_registry_entry* e, uint32_t odd) {
 static void entry_store_name(struct tp_registry_entry* e, const char* name, size_t len) {
   uint64_t words[NAME_WORDS] = {0};
   memcpy(words, name, len); /* len < TP_REGISTRY_NAME_MAX: NUL-padded */
-  name_word* w = name_words(e);
+  tpi_name_word* w = name_words(e);
   for (unsigned i = 0; i < NAME_WORDS; ++i) __atomic_store_n(&w[i], words[i], __ATOMIC_RELAXED);
 }
 

@@ -24,25 +24,16 @@ void wake_all(uint32_t* word) { syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, INT
 }  // namespace
 
 Result<ControlRegion> ControlRegion::create(uint32_t slot_count, uint32_t registry_capacity) {
-  const uint64_t slots_offset = align_up(sizeof(tp_control_header), 64);
-  const uint64_t registry_offset = align_up(slots_offset + uint64_t{slot_count} * sizeof(tp_slot_info), 64);
-  const uint64_t holds_offset = align_up(registry_offset + uint64_t{registry_capacity} * sizeof(tp_registry_entry), 64);
-  const uint64_t size = align_up(holds_offset + uint64_t{slot_count} * slot_count * sizeof(uint32_t), kPageSize);
+  tp_control_header layout = tp_control_layout(slot_count, registry_capacity);
+  const uint64_t size = align_up(layout.total_size, kPageSize);
   // NORESERVE: a large space's holds matrix is mostly never touched.
   void* base = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (base == MAP_FAILED)
     return make_error("cannot map the space's control region (" + std::to_string(size) + " bytes): " +
                       errno_text(errno));
   name_mapping(reinterpret_cast<uint64_t>(base), size, "tp:control");
-  auto* h = static_cast<tp_control_header*>(base);
-  h->magic = TP_CONTROL_MAGIC;
-  h->abi_version = TP_ABI_VERSION;
-  h->slot_count = slot_count;
-  h->registry_capacity = registry_capacity;
-  h->slots_offset = slots_offset;
-  h->registry_offset = registry_offset;
-  h->holds_offset = holds_offset;
-  h->total_size = size;
+  layout.total_size = size;
+  *static_cast<tp_control_header*>(base) = layout;
   return ControlRegion(base, size);
 }
 

@@ -12,24 +12,14 @@ namespace tp_test {
 
 FakeSpace::FakeSpace(std::uint32_t slot_count, std::uint32_t registry_capacity)
     : slot_count_(slot_count), capacity_(registry_capacity) {
-  const std::uint64_t slots_offset = 128;  // past the 72-byte header, rounded up
-  const std::uint64_t registry_offset = slots_offset + slot_count * sizeof(tp_slot_info);
-  const std::uint64_t holds_offset = registry_offset + registry_capacity * sizeof(tp_registry_entry);
-  const std::uint64_t total = holds_offset + std::uint64_t{slot_count} * slot_count * sizeof(std::uint32_t);
-  memory_ = std::make_unique<std::uint64_t[]>((total + 7) / 8);  // zeroed
+  const tp_control_header layout = tp_control_layout(slot_count, registry_capacity);
+  memory_ = std::make_unique<std::uint64_t[]>((layout.total_size + 7) / 8);  // zeroed
   auto* base = reinterpret_cast<unsigned char*>(memory_.get());
   header_ = reinterpret_cast<tp_control_header*>(base);
-  header_->magic = TP_CONTROL_MAGIC;
-  header_->abi_version = TP_ABI_VERSION;
-  header_->slot_count = slot_count;
-  header_->registry_capacity = registry_capacity;
-  header_->slots_offset = slots_offset;
-  header_->registry_offset = registry_offset;
-  header_->holds_offset = holds_offset;
-  header_->total_size = total;
-  slots_ = reinterpret_cast<tp_slot_info*>(base + slots_offset);
-  registry_ = reinterpret_cast<tp_registry_entry*>(base + registry_offset);
-  holds_ = reinterpret_cast<std::uint32_t*>(base + holds_offset);
+  *header_ = layout;
+  slots_ = reinterpret_cast<tp_slot_info*>(base + layout.slots_offset);
+  registry_ = reinterpret_cast<tp_registry_entry*>(base + layout.registry_offset);
+  holds_ = reinterpret_cast<std::uint32_t*>(base + layout.holds_offset);
 }
 
 tp_boot FakeSpace::boot(std::uint32_t slot) const {

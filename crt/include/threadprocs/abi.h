@@ -137,6 +137,25 @@ struct tp_registry_entry {
 
 #define TP_DEFAULT_REGISTRY_CAPACITY 1024u
 
+/* The header of a control region for `slot_count` slots and a registry of
+ * `registry_capacity` entries: magic, version, counts, and the offsets of the
+ * three tables (each 64-byte aligned). total_size is the bytes they need; the
+ * host rounds the mapping up to whole pages and records that size instead. */
+static inline struct tp_control_header tp_control_layout(uint32_t slot_count, uint32_t registry_capacity) {
+  struct tp_control_header h;
+  const uint64_t n = slot_count;
+  __builtin_memset(&h, 0, sizeof h);
+  h.magic = TP_CONTROL_MAGIC;
+  h.abi_version = TP_ABI_VERSION;
+  h.slot_count = slot_count;
+  h.registry_capacity = registry_capacity;
+  h.slots_offset = (sizeof h + 63u) & ~63ull;
+  h.registry_offset = (h.slots_offset + n * sizeof(struct tp_slot_info) + 63u) & ~63ull;
+  h.holds_offset = (h.registry_offset + registry_capacity * sizeof(struct tp_registry_entry) + 63u) & ~63ull;
+  h.total_size = h.holds_offset + n * n * sizeof(uint32_t);
+  return h;
+}
+
 /* Defaults of a space when the user names none. */
 #define TP_DEFAULT_ARENA_BASE 0x200000000000ull /* 32 TiB */
 #define TP_DEFAULT_SLOT_SIZE  (64ull << 30)     /* 64 GiB */
