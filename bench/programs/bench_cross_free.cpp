@@ -80,13 +80,7 @@ int main(int argc, char** argv) {
     uint64_t n = count_arg(argv[2]);
     auto* ring = new Ring;
     double rate = 0;
-    pin_side(0);
-    std::thread consumer([&] {
-      pin_side(1);
-      rate = consume(*ring, n);
-    });
-    produce(*ring, n);
-    consumer.join();
+    run_pinned_pair([&] { produce(*ring, n); }, [&] { rate = consume(*ring, n); });
     printf("frees_per_s=%.0f\n", rate);
     return 0;
   }

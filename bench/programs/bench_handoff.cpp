@@ -434,15 +434,15 @@ int main(int argc, char** argv) {
     uint64_t n = strtoull(argv[2], nullptr, 10);
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) != 0) die("socketpair");
-    pin_side(0);
-    std::thread b([&] {
-      pin_side(1);
-      ptr_recv(sv[1]);
-      ack(sv[1]);
-    });
-    ptr_send(sv[0], n);
-    wait_ack(sv[0]);
-    b.join();
+    run_pinned_pair(
+        [&] {
+          ptr_send(sv[0], n);
+          wait_ack(sv[0]);
+        },
+        [&] {
+          ptr_recv(sv[1]);
+          ack(sv[1]);
+        });
     return 0;
   }
   if (argc == 4 && strcmp(argv[1], "recv") == 0) {

@@ -110,20 +110,21 @@ int main(int argc, char** argv) {
   if (what == "threads" && argc == 4) {
     uint64_t n = strtoull(argv[3], nullptr, 10);
     Shared* s = make_shared(mode);
-    pin_side(0);
-    std::thread peer([&] {
-      pin_side(1);
-      s->attached.store(1);
-      wait_flag(s->go, 1);
-      contend(*s, n);
-      s->done.store(1, std::memory_order_release);
-    });
-    wait_flag(s->attached, 1);
-    int64_t start = now_ns();
-    s->go.store(1, std::memory_order_release);
-    contend(*s, n);
-    wait_flag(s->done, 1);
-    peer.join();
+    int64_t start = 0;
+    run_pinned_pair(
+        [&] {
+          wait_flag(s->attached, 1);
+          start = now_ns();
+          s->go.store(1, std::memory_order_release);
+          contend(*s, n);
+          wait_flag(s->done, 1);
+        },
+        [&] {
+          s->attached.store(1);
+          wait_flag(s->go, 1);
+          contend(*s, n);
+          s->done.store(1, std::memory_order_release);
+        });
     report(*s, n, start);
     delete s;
     return 0;

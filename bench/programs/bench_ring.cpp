@@ -203,13 +203,7 @@ int main(int argc, char** argv) {
     set_payload(argv[3]);
     auto* ring = new PointerRing;
     double rate = 0;
-    pin_side(0);
-    std::thread consumer([&] {
-      pin_side(1);
-      rate = consume(*ring, n);
-    });
-    produce(*ring, n);
-    consumer.join();
+    run_pinned_pair([&] { produce(*ring, n); }, [&] { rate = consume(*ring, n); });
     delete ring;
     printf("msgs_per_s=%.0f\n", rate);
     return 0;

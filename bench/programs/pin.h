@@ -10,6 +10,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <thread>
 
 inline void pin_side(int side) {
   const char* off = getenv("TP_BENCH_PIN");
@@ -27,4 +28,17 @@ inline void pin_side(int side) {
     sched_setaffinity(0, sizeof one, &one);  // the calling thread only
     return;
   }
+}
+
+// The threads variant of every two-sided benchmark: `first` runs on this
+// thread as side 0, `second` on a new thread as side 1; returns when both end.
+template <class First, class Second>
+void run_pinned_pair(First first, Second second) {
+  pin_side(0);
+  std::thread other([&] {
+    pin_side(1);
+    second();
+  });
+  first();
+  other.join();
 }
